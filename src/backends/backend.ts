@@ -1,0 +1,69 @@
+/**
+ * The storage interface every backend implements (SPEC §3). It is deliberately
+ * narrow: a backend stores opaque message bodies in named queues and hands out
+ * leases. It knows nothing of tasks, retries or dead-letter records; the layer
+ * above (src/queue.ts) builds those from these operations.
+ *
+ * A lease is a message made invisible to others until `visibleUntil`. It is
+ * identified by a token (Azure: the pop receipt). Every call that takes a lease
+ * fails with LeaseLostError when the token is stale: the message was deleted,
+ * or its lease expired and someone else leased it.
+ */
+
+export interface Lease {
+  /** The backend's id of the message (stable across leases). */
+  readonly messageId: string;
+  /** Proof of the current lease; a new one may be issued by `extend`. */
+  readonly token: string;
+  readonly body: string;
+  /** How many times the message has been leased, this lease included. */
+  readonly deliveries: number;
+}
+
+export interface PeekedMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly deliveries: number;
+}
+
+/** What a backend can do beyond the required operations, declared once per backend. */
+export interface BackendCapabilities {
+  /** The most messages one `lease` call returns. */
+  readonly maxLeaseBatch: number;
+  /** The largest message body in UTF-8 bytes, or undefined for no limit. */
+  readonly maxMessageBytes: number | undefined;
+  /** The most messages `peek` returns. */
+  readonly maxPeek: number;
+}
+
+/** One named queue on a backend. */
+export interface QueueStore {
+  readonly name: string;
+  /** Creates the queue if it does not exist (idempotent). */
+  create(): Promise<void>;
+  /** Appends messages, visible at once. */
+  push(bodies: readonly string[]): Promise<void>;
+  /** Leases up to `max` visible messages for `visibilityMs`; [] when none is visible. */
+  lease(max: number, visibilityMs: number): Promise<Lease[]>;
+  /** Extends a lease to `visibilityMs` from now (a heartbeat); returns the lease with its new token. */
+  extend(lease: Lease, visibilityMs: number): Promise<Lease>;
+  /** Deletes a leased message (success, or after dead-lettering). */
+  complete(lease: Lease): Promise<void>;
+  /** Makes a leased message visible again at once, with a new body if given. */
+  release(lease: Lease, body?: string): Promise<void>;
+  /** Visible messages from the front of the queue, without leasing them. */
+  peek(max: number): Promise<PeekedMessage[]>;
+  /** The approximate number of messages, leased ones included. */
+  size(): Promise<number>;
+  /** Deletes every message. */
+  clear(): Promise<void>;
+}
+
+/** A connection to a storage account or database, opening queues by name. */
+export interface Backend {
+  /** A short description for logs, such as `local:/home/u/.local/share/jobq/jobq.db`. */
+  readonly description: string;
+  readonly capabilities: BackendCapabilities;
+  queue(name: string): QueueStore;
+  close(): Promise<void>;
+}

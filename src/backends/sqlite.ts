@@ -1,0 +1,184 @@
+/**
+ * The embedded default backend (`local/NAME`): one SQLite file in WAL mode that
+ * several worker processes on one machine share. Every write runs in an
+ * IMMEDIATE transaction so that concurrent processes queue on SQLite's lock
+ * (busy timeout) instead of failing. A leased message carries a fresh token and
+ * a `visible_at` in the future; settling checks the token, so a worker whose
+ * lease expired and was taken over gets LeaseLostError.
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { BackendError, LeaseLostError } from '../errors.js';
+import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+
+const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000 };
+
+const schema = `
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  body TEXT NOT NULL,
+  visible_at INTEGER NOT NULL,
+  token TEXT,
+  deliveries INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible_at, id);
+`;
+
+interface LeasedRow {
+  id: number;
+  body: string;
+  deliveries: number;
+  token: string;
+}
+
+/** Opens (creating if needed, owner-only) the SQLite file at `file`. */
+export function openSqliteBackend(file: string): Backend {
+  let db: Database.Database;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Create the file ourselves so that it is owner-only from the first byte.
+    closeSync(openSync(file, 'a', 0o600));
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
+    db.exec(schema);
+  } catch (err) {
+    throw new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return new SqliteBackend(db, file);
+}
+
+class SqliteBackend implements Backend {
+  readonly capabilities = capabilities;
+  readonly description: string;
+  private readonly statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    file: string,
+  ) {
+    this.description = `local:${file}`;
+    this.statements = {
+      insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
+      lease: db.prepare<[string, number, string, number, number], LeasedRow>(
+        `UPDATE messages SET token = ? || '.' || id, visible_at = ?, deliveries = deliveries + 1
+         WHERE id IN (SELECT id FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?)
+         RETURNING id, body, deliveries, token`,
+      ),
+      extend: db.prepare('UPDATE messages SET visible_at = ? WHERE id = ? AND token = ?'),
+      complete: db.prepare('DELETE FROM messages WHERE id = ? AND token = ?'),
+      release: db.prepare(
+        'UPDATE messages SET visible_at = ?, token = NULL, body = coalesce(?, body) WHERE id = ? AND token = ?',
+      ),
+      peek: db.prepare<[string, number, number], { id: number; body: string; deliveries: number }>(
+        'SELECT id, body, deliveries FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?',
+      ),
+      size: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE queue = ?'),
+      clear: db.prepare('DELETE FROM messages WHERE queue = ?'),
+    };
+  }
+
+  queue(name: string): QueueStore {
+    return new SqliteQueue(name, this.db, this.statements);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+type Statements = SqliteBackend['statements'];
+
+class SqliteQueue implements QueueStore {
+  constructor(
+    readonly name: string,
+    private readonly db: Database.Database,
+    private readonly sql: Statements,
+  ) {}
+
+  /** Runs `fn` in an IMMEDIATE transaction, turning SQLite errors into BackendError. */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      throw new BackendError(`local queue ${this.name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new BackendError(`local queue ${this.name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async create(): Promise<void> {
+    // Queues exist implicitly in the messages table.
+  }
+
+  async push(bodies: readonly string[]): Promise<void> {
+    const now = Date.now();
+    this.write(() => {
+      for (const body of bodies) this.sql.insert.run(this.name, body, now, now);
+    });
+  }
+
+  async lease(max: number, visibilityMs: number): Promise<Lease[]> {
+    const now = Date.now();
+    const rows = this.write(() => this.sql.lease.all(randomUUID(), now + visibilityMs, this.name, now, max));
+    rows.sort((a, b) => a.id - b.id);
+    return rows.map((row) => ({
+      messageId: String(row.id),
+      token: row.token,
+      body: row.body,
+      deliveries: row.deliveries,
+    }));
+  }
+
+  private settle(lease: Lease, action: string, run: () => { changes: number }): void {
+    this.write(() => {
+      if (run().changes === 0) {
+        throw new LeaseLostError(`${action} failed: the lease on message ${lease.messageId} in ${this.name} is gone`);
+      }
+    });
+  }
+
+  async extend(lease: Lease, visibilityMs: number): Promise<Lease> {
+    this.settle(lease, 'extend', () =>
+      this.sql.extend.run(Date.now() + visibilityMs, Number(lease.messageId), lease.token),
+    );
+    return lease;
+  }
+
+  async complete(lease: Lease): Promise<void> {
+    this.settle(lease, 'complete', () => this.sql.complete.run(Number(lease.messageId), lease.token));
+  }
+
+  async release(lease: Lease, body?: string): Promise<void> {
+    this.settle(lease, 'release', () =>
+      this.sql.release.run(Date.now(), body ?? null, Number(lease.messageId), lease.token),
+    );
+  }
+
+  async peek(max: number): Promise<PeekedMessage[]> {
+    const rows = this.read(() => this.sql.peek.all(this.name, Date.now(), max));
+    return rows.map((row) => ({ messageId: String(row.id), body: row.body, deliveries: row.deliveries }));
+  }
+
+  async size(): Promise<number> {
+    return this.read(() => this.sql.size.get(this.name)?.n ?? 0);
+  }
+
+  async clear(): Promise<void> {
+    this.write(() => this.sql.clear.run(this.name));
+  }
+}

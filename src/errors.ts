@@ -1,0 +1,79 @@
+/**
+ * jobq's error classes. Every error carries a stable `code`; callers branch on
+ * the code (or use `isJobqError`), never on message text. The brand symbol lets
+ * the check work across duplicated copies of the library (undici's approach).
+ */
+
+const brand = Symbol.for('jobq.error');
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'LEASE_LOST'
+  | 'INVALID_TASK'
+  | 'TASK_TOO_LARGE'
+  | 'BACKEND'
+  | 'NOT_IMPLEMENTED';
+
+export class JobqError extends Error {
+  readonly code: ErrorCode;
+  readonly [brand] = true;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'JobqError';
+  }
+}
+
+/** Bad input from a user: a spec, a flag, a line of stdin. The CLI exits 2. */
+export class UsageError extends JobqError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('USAGE', message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** A settle or heartbeat with a lease token that is no longer valid. */
+export class LeaseLostError extends JobqError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LEASE_LOST', message, options);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** A message body that is not a valid task (§4). */
+export class InvalidTaskError extends JobqError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_TASK', message, options);
+    this.name = 'InvalidTaskError';
+  }
+}
+
+/** A task whose message would exceed the backend's size limit. */
+export class TaskTooLargeError extends JobqError {
+  constructor(message: string) {
+    super('TASK_TOO_LARGE', message);
+    this.name = 'TaskTooLargeError';
+  }
+}
+
+/** A storage failure: the backend could not be reached or refused the call. */
+export class BackendError extends JobqError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BACKEND', message, options);
+    this.name = 'BackendError';
+  }
+}
+
+export function isJobqError(err: unknown): err is JobqError {
+  return typeof err === 'object' && err !== null && (err as { [brand]?: unknown })[brand] === true;
+}
+
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return isJobqError(err) && err.code === code;
+}
+
+/** The message of any thrown value, for logs and dead-letter records. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

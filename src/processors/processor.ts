@@ -1,0 +1,46 @@
+/**
+ * What runs a task: a processor starts a task and hands back a handle the
+ * worker uses to wait for it and to stop it. The worker owns the policy (when
+ * to stop, when to escalate to kill, how to settle); a processor owns only the
+ * mechanics of its kind of task (child processes, threads).
+ */
+import type { Task } from '../task/task.js';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface TaskContext {
+  readonly task: Task;
+  /** The queue's name, given to the task as JOBQ_QUEUE_NAME. */
+  readonly queueName: string;
+  /** One line of the task's output (without its newline). */
+  log(line: string, stream: OutputStream): void;
+}
+
+export type TaskOutcome =
+  | { readonly ok: true; readonly result?: unknown }
+  | {
+      readonly ok: false;
+      /** A one-line description: "exit code 3", "killed by SIGKILL", an error message. */
+      readonly error: string;
+      readonly exitCode?: number | null;
+      readonly signal?: NodeJS.Signals | null;
+      /** A stack trace or other detail for the dead-letter record. */
+      readonly detail?: string;
+    };
+
+export interface RunningTask {
+  /** Settles when the task is over and its output drained; never rejects. */
+  readonly done: Promise<TaskOutcome>;
+  /** Asks the whole task to stop (SIGTERM to every process, or an abort signal). Idempotent. */
+  stop(): void;
+  /** Ends the task at once (SIGKILL, thread termination). Idempotent. */
+  kill(): void;
+}
+
+export interface Processor {
+  /** The task type's name, such as `shell`. */
+  readonly name: string;
+  start(context: TaskContext): RunningTask;
+  /** Frees the processor's resources (thread pools); running tasks must be over. */
+  close(): Promise<void>;
+}

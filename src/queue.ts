@@ -1,0 +1,198 @@
+/**
+ * A task queue on top of a backend: turns tasks into message bodies and back,
+ * enforces the backend's size limit at push, and implements the settle
+ * operations of SPEC §6 (complete, retry, release, dead-letter) and the
+ * dead-letter queue `NAME-failed`.
+ */
+import os from 'node:os';
+import type { Backend, Lease, QueueStore } from './backends/backend.js';
+import { openBackend } from './backends/open.js';
+import { DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from './backends/spec.js';
+import { InvalidTaskError, TaskTooLargeError, isJobqError } from './errors.js';
+import { parseTask, serializeTask, withRetries, type Task } from './task/task.js';
+
+/** A leased message: a task, or a body that is not a valid task (with the reason). */
+export type LeasedMessage =
+  | { readonly lease: Lease; readonly task: Task; readonly invalid?: undefined }
+  | { readonly lease: Lease; readonly task?: undefined; readonly invalid: InvalidTaskError };
+
+/** What the dead-letter queue keeps of a task that failed for good. */
+export interface DeadLetterRecord {
+  /** The message body as it was last leased (a task, or the raw body of an invalid one). */
+  readonly task: string;
+  readonly task_id: string | null;
+  readonly error: string;
+  /** The last lines of the task's output. */
+  readonly output: readonly string[];
+  readonly exit_code: number | null;
+  readonly failed_at: string;
+  readonly host: string;
+  readonly queue: string;
+  readonly deliveries: number;
+}
+
+export interface DeadLetterDetails {
+  error: string;
+  output?: readonly string[];
+  exitCode?: number | null;
+}
+
+export class JobQueue {
+  readonly name: string;
+  readonly store: QueueStore;
+  readonly deadLetters: QueueStore;
+
+  constructor(
+    readonly backend: Backend,
+    name: string,
+    private readonly ownsBackend = false,
+  ) {
+    this.name = name;
+    this.store = backend.queue(name);
+    this.deadLetters = backend.queue(name + DEAD_LETTER_SUFFIX);
+  }
+
+  /** Opens the queue a spec names (SPEC §3) and creates it if needed. */
+  static async open(spec: string | QueueTarget, options: SpecEnvironment = {}): Promise<JobQueue> {
+    const target = typeof spec === 'string' ? parseSpec(spec, options) : spec;
+    const queue = new JobQueue(openBackend(target), target.name, true);
+    try {
+      await queue.store.create();
+      await queue.deadLetters.create();
+    } catch (err) {
+      await queue.close();
+      throw err;
+    }
+    return queue;
+  }
+
+  /** The message body of a task, refusing one the backend cannot hold. */
+  encode(task: Task): string {
+    const body = serializeTask(task);
+    const limit = this.backend.capabilities.maxMessageBytes;
+    if (limit !== undefined) {
+      const bytes = Buffer.byteLength(body, 'utf8');
+      if (bytes > limit) {
+        throw new TaskTooLargeError(
+          `task ${task.id} is ${bytes} bytes as a message; the ${this.name} queue takes at most ${limit}`,
+        );
+      }
+    }
+    return body;
+  }
+
+  async push(tasks: readonly Task[]): Promise<void> {
+    await this.store.push(tasks.map((task) => this.encode(task)));
+  }
+
+  async lease(max: number, visibilityMs: number): Promise<LeasedMessage[]> {
+    const leases = await this.store.lease(max, visibilityMs);
+    return leases.map((lease): LeasedMessage => {
+      try {
+        return { lease, task: parseTask(lease.body) };
+      } catch (err) {
+        if (isJobqError(err) && err instanceof InvalidTaskError) return { lease, invalid: err };
+        throw err;
+      }
+    });
+  }
+
+  /** A failed task with retries left goes back at once with one retry fewer, same id. */
+  async retry(lease: Lease, task: Task): Promise<void> {
+    await this.store.release(lease, this.encode(withRetries(task, task.numRetries - 1)));
+  }
+
+  /** Moves a leased message to NAME-failed with the reason, then deletes it. */
+  async deadLetter(lease: Lease, taskId: string | null, details: DeadLetterDetails): Promise<void> {
+    const record = (output: readonly string[]): string =>
+      JSON.stringify({
+        task: lease.body,
+        task_id: taskId,
+        error: details.error,
+        output,
+        exit_code: details.exitCode ?? null,
+        failed_at: new Date().toISOString(),
+        host: os.hostname(),
+        queue: this.name,
+        deliveries: lease.deliveries,
+      } satisfies DeadLetterRecord);
+    let output = details.output ?? [];
+    let body = record(output);
+    // Keep the record within the backend's limit by dropping output, oldest first.
+    const limit = this.backend.capabilities.maxMessageBytes;
+    while (limit !== undefined && Buffer.byteLength(body, 'utf8') > limit && output.length > 0) {
+      output = output.slice(Math.ceil(output.length / 2));
+      body = record(output);
+    }
+    await this.deadLetters.push([body]);
+    await this.store.complete(lease);
+  }
+
+  /** Dead-letter records from the front of NAME-failed. */
+  async listDeadLetters(max: number): Promise<DeadLetterRecord[]> {
+    const messages = await this.deadLetters.peek(max);
+    return messages.map((message) => readDeadLetter(message.body, this.name));
+  }
+
+  /**
+   * Puts dead-lettered tasks back on the queue (at most `max`), each with
+   * `numRetries` retries if given, else as it was. Returns how many moved.
+   */
+  async requeueDeadLetters(options: { max?: number; numRetries?: number } = {}): Promise<number> {
+    const max = options.max ?? Number.POSITIVE_INFINITY;
+    const batch = this.backend.capabilities.maxLeaseBatch;
+    let moved = 0;
+    while (moved < max) {
+      const leases = await this.deadLetters.lease(Math.min(batch, max - moved), 60_000);
+      if (leases.length === 0) break;
+      for (const lease of leases) {
+        const record = readDeadLetter(lease.body, this.name);
+        let body = record.task;
+        if (options.numRetries !== undefined) {
+          try {
+            body = this.encode(withRetries(parseTask(body), options.numRetries));
+          } catch {
+            // An invalid task goes back as it was; the worker dead-letters it again.
+          }
+        }
+        await this.store.push([body]);
+        await this.deadLetters.complete(lease);
+        moved += 1;
+      }
+    }
+    return moved;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsBackend) await this.backend.close();
+  }
+}
+
+/** Reads a NAME-failed message: a jobq record, or a bare task body another tool put there. */
+export function readDeadLetter(body: string, queue: string): DeadLetterRecord {
+  try {
+    const value = JSON.parse(body) as Partial<DeadLetterRecord>;
+    if (typeof value === 'object' && value !== null && typeof value.task === 'string') {
+      return value as DeadLetterRecord;
+    }
+  } catch {
+    // not a record: fall through
+  }
+  let taskId: string | null = null;
+  try {
+    taskId = parseTask(body).id;
+  } catch {
+    // neither a record nor a task
+  }
+  return {
+    task: body,
+    task_id: taskId,
+    error: 'unknown (no dead-letter record)',
+    output: [],
+    exit_code: null,
+    failed_at: '',
+    host: '',
+    queue,
+    deliveries: 0,
+  };
+}
