@@ -5,16 +5,29 @@
  * dead-letter queue `NAME-failed`.
  */
 import os from 'node:os';
-import type { Backend, Lease, QueueStore } from './backends/backend.js';
+import type { Backend, Lease, PeekedMessage, QueueStore } from './backends/backend.js';
 import { openBackend } from './backends/open.js';
-import { DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from './backends/spec.js';
-import { InvalidTaskError, TaskTooLargeError, isJobqError } from './errors.js';
+import { CONTROL_SUFFIX, DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from './backends/spec.js';
+import { InvalidTaskError, TaskTooLargeError } from './errors.js';
 import { parseTask, serializeTask, withRetries, type Task } from './task/task.js';
 
 /** A leased message: a task, or a body that is not a valid task (with the reason). */
 export type LeasedMessage =
   | { readonly lease: Lease; readonly task: Task; readonly invalid?: undefined }
   | { readonly lease: Lease; readonly task?: undefined; readonly invalid: InvalidTaskError };
+
+export type PeekedTask =
+  | { readonly message: PeekedMessage; readonly task: Task; readonly invalid?: undefined }
+  | { readonly message: PeekedMessage; readonly task?: undefined; readonly invalid: InvalidTaskError };
+
+function decode(body: string): { task: Task; invalid?: undefined } | { task?: undefined; invalid: InvalidTaskError } {
+  try {
+    return { task: parseTask(body) };
+  } catch (err) {
+    if (err instanceof InvalidTaskError) return { invalid: err };
+    throw err;
+  }
+}
 
 /** What the dead-letter queue keeps of a task that failed for good. */
 export interface DeadLetterRecord {
@@ -41,6 +54,8 @@ export class JobQueue {
   readonly name: string;
   readonly store: QueueStore;
   readonly deadLetters: QueueStore;
+  /** NAME-control: messages that ask workers to stop or drain (`jobq downscale`). */
+  readonly control: QueueStore;
 
   constructor(
     readonly backend: Backend,
@@ -50,6 +65,7 @@ export class JobQueue {
     this.name = name;
     this.store = backend.queue(name);
     this.deadLetters = backend.queue(name + DEAD_LETTER_SUFFIX);
+    this.control = backend.queue(name + CONTROL_SUFFIX);
   }
 
   /** Opens the queue a spec names (SPEC §3) and creates it if needed. */
@@ -59,6 +75,7 @@ export class JobQueue {
     try {
       await queue.store.create();
       await queue.deadLetters.create();
+      await queue.control.create();
     } catch (err) {
       await queue.close();
       throw err;
@@ -87,14 +104,13 @@ export class JobQueue {
 
   async lease(max: number, visibilityMs: number): Promise<LeasedMessage[]> {
     const leases = await this.store.lease(max, visibilityMs);
-    return leases.map((lease): LeasedMessage => {
-      try {
-        return { lease, task: parseTask(lease.body) };
-      } catch (err) {
-        if (isJobqError(err) && err instanceof InvalidTaskError) return { lease, invalid: err };
-        throw err;
-      }
-    });
+    return leases.map((lease) => ({ lease, ...decode(lease.body) }));
+  }
+
+  /** The next tasks without leasing them (at most the backend's peek limit). */
+  async peek(max: number): Promise<PeekedTask[]> {
+    const messages = await this.store.peek(Math.min(max, this.backend.capabilities.maxPeek));
+    return messages.map((message) => ({ message, ...decode(message.body) }));
   }
 
   /** A failed task with retries left goes back at once with one retry fewer, same id. */

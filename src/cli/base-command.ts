@@ -1,0 +1,72 @@
+/**
+ * What every jobq command shares: the global flags, the logger they ask for,
+ * opening the queue, and error reporting with the exit codes of SPEC §5.
+ * Commands stay thin: parse flags, call the library, print.
+ */
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { specFromEnvironment } from '../backends/spec.js';
+import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
+import { JobQueue } from '../queue.js';
+import { exitCodeFor, formatError } from './errors.js';
+
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const satisfies readonly LogLevel[];
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof JobqCommand)['baseFlags'] & T['flags']>;
+
+export abstract class JobqCommand extends Command {
+  static override baseFlags = {
+    queue: Flags.string({
+      summary: 'Queue spec: local/NAME or ACCOUNT/NAME. Usually given before the command; env JOBQ_QUEUE.',
+      helpGroup: 'GLOBAL',
+    }),
+    'conn-str': Flags.string({
+      summary: 'Azure Storage connection string (Azurite: UseDevelopmentStorage=true).',
+      env: 'JOBQ_CONNECTION_STRING',
+      helpGroup: 'GLOBAL',
+    }),
+    'log-format': Flags.option({
+      options: ['text', 'json'] as const,
+      default: 'text' as const,
+      summary: 'Log lines as text or as JSON objects.',
+      helpGroup: 'GLOBAL',
+    })(),
+    'log-level': Flags.option({
+      options: logLevels,
+      default: 'info' as const,
+      summary: 'Log level (-v/-vv and -q/-qq are shorthands).',
+      env: 'JOBQ_LOG_LEVEL',
+      helpGroup: 'GLOBAL',
+    })(),
+  };
+
+  private verbose = false;
+
+  /** The logger for the parsed global flags. */
+  protected makeLogger(flags: { 'log-format': LogFormat; 'log-level': LogLevel }): Logger {
+    this.verbose = flags['log-level'] === 'debug' || flags['log-level'] === 'trace';
+    return createLogger({ format: flags['log-format'], level: flags['log-level'] });
+  }
+
+  /** Opens the queue named by the spec (argument, --queue or environment). */
+  protected async openQueue(flags: { queue?: string | undefined; 'conn-str'?: string | undefined }): Promise<JobQueue> {
+    return JobQueue.open(specFromEnvironment(flags.queue), { connectionString: flags['conn-str'] });
+  }
+
+  /** Runs `fn` with the queue open, closing it whatever happens. */
+  protected async withQueue<T>(
+    flags: { queue?: string | undefined; 'conn-str'?: string | undefined },
+    fn: (queue: JobQueue) => Promise<T>,
+  ): Promise<T> {
+    const queue = await this.openQueue(flags);
+    try {
+      return await fn(queue);
+    } finally {
+      await queue.close();
+    }
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    process.stderr.write(formatError(err, this.verbose || process.env['JOBQ_DEBUG'] === '1') + '\n');
+    process.exitCode = exitCodeFor(err);
+  }
+}

@@ -1,0 +1,47 @@
+import { Flags } from '@oclif/core';
+import { JobqCommand } from '../cli/base-command.js';
+import { progressBar } from '../cli/progress.js';
+import { readStdinLines } from '../cli/stdin.js';
+import { kwargsFromLines, parseEnvPairs, prepareTasks, pushBodies, shellTaskKwargs } from '../push.js';
+
+export default class PushCommand extends JobqCommand {
+  static override summary = 'Push tasks: shell commands with -c, or one task per stdin line.';
+  static override description =
+    'Without -c, each non-empty stdin line is a task: a line starting with { is a JSON object of kwargs, ' +
+    'any other line a shell command. The whole input is checked before anything is enqueued.';
+  static override examples = [
+    '<%= config.bin %> local/demo push -c "echo hello" -c "sleep 1 && echo done"',
+    'seq 100 | sed "s/^/python train.py --seed /" | <%= config.bin %> local/demo push --num-retries 2',
+  ];
+  static override flags = {
+    cmd: Flags.string({ char: 'c', summary: 'A shell command to run (repeatable).', multiple: true }),
+    env: Flags.string({ char: 'e', summary: 'KEY=VAL added to every task\'s environment (repeatable).', multiple: true }),
+    'num-retries': Flags.integer({ summary: 'Retries after a failure before dead-lettering.', default: 0, min: 0 }),
+    'num-workers': Flags.integer({ summary: 'Batches enqueued concurrently.', default: 10, min: 1 }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(PushCommand);
+    this.makeLogger(flags);
+    const env = parseEnvPairs(flags.env ?? []);
+    const fromStdin = flags.cmd === undefined;
+    const numbered = fromStdin
+      ? kwargsFromLines(await readStdinLines('give -c CMD or pipe tasks into stdin, one a line'), env)
+      : (flags.cmd ?? []).map((cmd, index) => ({ kwargs: shellTaskKwargs(cmd, env), line: index + 1 }));
+    await this.withQueue(flags, async (queue) => {
+      const { bodies } = prepareTasks(
+        queue,
+        numbered.map((entry) => entry.kwargs),
+        { numRetries: flags['num-retries'] },
+        (index) => (fromStdin ? `line ${numbered[index]?.line}` : `-c number ${index + 1}`),
+      );
+      const progress = progressBar(bodies.length, 'enqueued');
+      try {
+        await pushBodies(queue, bodies, { concurrency: flags['num-workers'], onProgress: (n) => progress.update(n) });
+      } finally {
+        progress.stop();
+      }
+      this.logToStderr(`enqueued ${bodies.length} task(s) to ${queue.name}`);
+    });
+  }
+}

@@ -1,0 +1,36 @@
+import { JobqCommand } from '../cli/base-command.js';
+import { workerFlags } from '../cli/worker-flags.js';
+import { createProcessor } from '../processors/registry.js';
+import { Worker } from '../worker/worker.js';
+
+export default class WorkerCommand extends JobqCommand {
+  static override summary = 'Run tasks until the queue is empty or a stop condition.';
+  static override description =
+    'Exit codes: 0 queue drained, time limit, SIGUSR1/SIGUSR2; 1 too many consecutive failures; ' +
+    '2 usage error; 130 SIGINT; 143 a second SIGTERM.';
+  static override examples = ['<%= config.bin %> local/demo worker -n 4', '<%= config.bin %> myaccount/q worker --time-limit 6h'];
+  static override flags = workerFlags;
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(WorkerCommand);
+    const logger = this.makeLogger(flags);
+    const processor = await createProcessor(flags.proc, { numWorkers: flags['num-workers'], emulateTty: flags['emulate-tty'] });
+    try {
+      const result = await this.withQueue(flags, (queue) =>
+        new Worker(queue, processor, {
+          numWorkers: flags['num-workers'],
+          visibilityTimeoutMs: flags['visibility-timeout'],
+          heartbeat: flags.heartbeat,
+          maxConsecutiveFailures: flags['max-consecutive-failures'],
+          ...(flags['time-limit'] === undefined ? {} : { timeLimitMs: flags['time-limit'] }),
+          handleSignals: true,
+          writePidFile: true,
+          logger,
+        }).run(),
+      );
+      process.exitCode = result.exitCode;
+    } finally {
+      await processor.close();
+    }
+  }
+}

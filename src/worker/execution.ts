@@ -1,0 +1,166 @@
+/**
+ * One leased message, from start to settlement (SPEC §6 steps 2–4, §6 step 6).
+ *
+ * States: leased → running → over → settled. While running, the lease is
+ * heart-beaten. `cancel()` (a stop of §6.1) asks the task to stop and arms the
+ * kill timer; a lost lease does the same but marks the task so that it is not
+ * settled at all. When the task is over, the settlement follows from how it
+ * ended: cancelled → released unchanged; lease lost → nothing; success →
+ * deleted; failure → retried with one retry fewer, or dead-lettered.
+ */
+import { errorMessage, hasCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Processor, RunningTask, TaskOutcome } from '../processors/processor.js';
+import type { JobQueue, LeasedMessage } from '../queue.js';
+import type { Task } from '../task/task.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import type { ResolvedWorkerOptions } from './options.js';
+import { OutputTail } from './output-tail.js';
+
+export type Settlement =
+  | 'succeeded'
+  | 'retried'
+  | 'dead-lettered'
+  | 'cancelled'
+  | 'lock-lost'
+  | 'invalid'
+  | 'unsettled';
+
+export interface ExecutionContext {
+  readonly queue: JobQueue;
+  readonly processor: Processor;
+  readonly options: ResolvedWorkerOptions;
+  readonly logger: Logger;
+  /** Prefix output lines with the task id (more than one slot). */
+  readonly prefixOutput: boolean;
+}
+
+export class TaskExecution {
+  private running: RunningTask | undefined;
+  private cancelled = false;
+  private killTimer: NodeJS.Timeout | undefined;
+  private keeper: LeaseKeeper | undefined;
+  private readonly tail = new OutputTail(100);
+
+  constructor(
+    private readonly leased: LeasedMessage,
+    private readonly context: ExecutionContext,
+  ) {}
+
+  /** A stop of §6.1: SIGTERM the task, SIGKILL it after the kill timeout. Idempotent. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.stopRunning();
+  }
+
+  private stopRunning(): void {
+    if (!this.running || this.killTimer) return;
+    this.running.stop();
+    this.killTimer = setTimeout(() => this.running?.kill(), this.context.options.killTimeoutMs);
+    this.killTimer.unref();
+  }
+
+  /** SIGKILL at once (the third interrupt). */
+  kill(): void {
+    this.cancelled = true;
+    this.running?.kill();
+  }
+
+  async execute(): Promise<Settlement> {
+    const { task, lease } = this.leased;
+    const { queue, logger } = this.context;
+    if (!task) {
+      const reason = this.leased.invalid.message;
+      logger.error({ event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
+      return this.settle(null, () => queue.deadLetter(lease, null, { error: `invalid task: ${reason}` }), 'invalid');
+    }
+    if (this.cancelled) {
+      return this.settle(task, () => queue.store.release(lease), 'cancelled');
+    }
+    const outcome = await this.run(task);
+    const latest = (await this.keeper?.stop()) ?? lease;
+    if (this.killTimer) clearTimeout(this.killTimer);
+    if (this.keeper?.isLost) {
+      logger.warn({ event: 'task_lock_lost', task_id: task.id }, `task ${task.id} lost its lease: cancelled, not settled`);
+      return 'lock-lost';
+    }
+    if (this.cancelled) {
+      logger.info({ event: 'task_canceled', task_id: task.id }, `task ${task.id} was stopped and goes back to the queue`);
+      return this.settle(task, () => queue.store.release(latest), 'cancelled');
+    }
+    if (outcome.ok) {
+      logger.info({ event: 'task_success', task_id: task.id }, `task ${task.id} succeeded`);
+      return this.settle(task, () => queue.store.complete(latest), 'succeeded');
+    }
+    logger.warn(
+      { event: 'task_failure', task_id: task.id, error: outcome.error },
+      `task ${task.id} failed: ${outcome.error}`,
+    );
+    if (task.numRetries > 0) {
+      logger.info(
+        { event: 'task_retry', task_id: task.id, retries_left: task.numRetries - 1 },
+        `task ${task.id} goes back to the queue with ${task.numRetries - 1} retries left`,
+      );
+      return this.settle(task, () => queue.retry(latest, task), 'retried');
+    }
+    logger.error({ event: 'task_give_up', task_id: task.id }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
+    return this.settle(
+      task,
+      () =>
+        queue.deadLetter(latest, task.id, {
+          error: outcome.detail ? `${outcome.error}\n${outcome.detail}` : outcome.error,
+          output: this.tail.toArray(),
+          exitCode: outcome.exitCode ?? null,
+        }),
+      'dead-lettered',
+    );
+  }
+
+  private async run(task: Task): Promise<TaskOutcome> {
+    const { queue, processor, options, logger, prefixOutput } = this.context;
+    const prefix = prefixOutput ? `[${task.id}] ` : '';
+    if (options.heartbeat) {
+      this.keeper = new LeaseKeeper(this.leased.lease, queue.store, options.visibilityTimeoutMs, () => this.onLeaseLost(task), logger).start();
+    }
+    logger.info({ event: 'task_start', task_id: task.id }, `task ${task.id} started`);
+    try {
+      this.running = processor.start({
+        task,
+        queueName: queue.name,
+        log: (line, stream) => {
+          this.tail.push(line);
+          const fields = { event: 'task_output', task_id: task.id, stream };
+          if (stream === 'stderr') logger.warn(fields, prefix + line);
+          else logger.info(fields, prefix + line);
+        },
+      });
+    } catch (err) {
+      return { ok: false, error: `could not start the task: ${errorMessage(err)}` };
+    }
+    // A stop that came while the task was starting.
+    if (this.cancelled) this.stopRunning();
+    return this.running.done;
+  }
+
+  private onLeaseLost(task: Task): void {
+    this.context.logger.warn({ event: 'task_lock_lost', task_id: task.id }, `task ${task.id}: its lease is gone, stopping it`);
+    this.cancel();
+  }
+
+  /** Runs a settle call; a failure is logged, never thrown: the message reappears when its lease expires. */
+  private async settle(task: Task | null, call: () => Promise<void>, settlement: Settlement): Promise<Settlement> {
+    try {
+      await call();
+      return settlement;
+    } catch (err) {
+      const what = task ? `task ${task.id}` : `message ${this.leased.lease.messageId}`;
+      const why = hasCode(err, 'LEASE_LOST') ? 'its lease is gone' : errorMessage(err);
+      this.context.logger.error(
+        { event: 'settle_failed', task_id: task?.id ?? null },
+        `could not settle ${what} (${settlement}): ${why}; it will be visible again when its lease expires`,
+      );
+      return 'unsettled';
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Heartbeats for one lease: extends it every visibility/2 while the task
+ * runs. Extensions are chained so that a settle never races one: `stop()`
+ * waits for the extension in flight and hands back the newest lease (Azure
+ * issues a new pop receipt on every extension). An extension that finds the
+ * lease gone calls `onLost` once and stops beating; other failures are logged
+ * and retried at the next beat, since the lease may still be valid.
+ */
+import type { Lease, QueueStore } from '../backends/backend.js';
+import { errorMessage, hasCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+
+export class LeaseKeeper {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  private lost = false;
+
+  constructor(
+    private lease: Lease,
+    private readonly store: QueueStore,
+    private readonly visibilityMs: number,
+    private readonly onLost: (err: unknown) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => {
+      this.inFlight = this.inFlight.then(() => this.beat());
+    }, Math.max(500, Math.floor(this.visibilityMs / 2)));
+    this.timer.unref();
+    return this;
+  }
+
+  get isLost(): boolean {
+    return this.lost;
+  }
+
+  /** Stops beating; resolves with the newest lease once no extension is in flight. */
+  async stop(): Promise<Lease> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+    return this.lease;
+  }
+
+  private async beat(): Promise<void> {
+    if (this.lost || this.timer === undefined) return;
+    try {
+      this.lease = await this.store.extend(this.lease, this.visibilityMs);
+    } catch (err) {
+      if (hasCode(err, 'LEASE_LOST')) {
+        this.lost = true;
+        if (this.timer) clearInterval(this.timer);
+        this.onLost(err);
+      } else {
+        this.logger.warn({ event: 'heartbeat_failed', message_id: this.lease.messageId }, `heartbeat failed, will retry: ${errorMessage(err)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The worker (SPEC §6): N task slots in one process. Each slot leases a task,
+ * runs it through the processor and settles it, until the queue is empty or
+ * the signal broker says stop. The worker knows nothing of storage details
+ * (the queue) or of processes (the processor); the broker owns every stop.
+ */
+import os from 'node:os';
+import { errorMessage } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { Processor } from '../processors/processor.js';
+import type { JobQueue } from '../queue.js';
+import { SignalBroker, type StopSource } from '../signals/broker.js';
+import { ControlListener } from '../signals/control-channel.js';
+import { writePidFile } from '../signals/pid-files.js';
+import { forwardProcessSignals } from '../signals/process-signals.js';
+import { ScheduledEventsPoller } from '../signals/scheduled-events.js';
+import { TaskExecution, type ExecutionContext, type Settlement } from './execution.js';
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
+import { sleep } from './sleep.js';
+
+export interface WorkerStats {
+  succeeded: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  cancelled: number;
+  lockLost: number;
+  invalid: number;
+  unsettled: number;
+}
+
+export interface WorkerResult {
+  /** The process exit code of SPEC §5. */
+  readonly exitCode: number;
+  /** Why the worker ended: `drained`, or the stop source. */
+  readonly reason: 'drained' | StopSource;
+  readonly stats: Readonly<WorkerStats>;
+  /** How many messages were leased in all. */
+  readonly leased: number;
+}
+
+const firstIdlePollMs = 250;
+const statusIntervalMs = 5 * 60_000;
+
+export class Worker {
+  readonly options: ResolvedWorkerOptions;
+  readonly broker: SignalBroker;
+  private readonly logger: Logger;
+  private readonly running = new Set<TaskExecution>();
+  private readonly context: ExecutionContext;
+  private consecutiveFailures = 0;
+  private leasedCount = 0;
+  private result: Promise<WorkerResult> | undefined;
+  readonly stats: WorkerStats = {
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    cancelled: 0,
+    lockLost: 0,
+    invalid: 0,
+    unsettled: 0,
+  };
+
+  constructor(
+    private readonly queue: JobQueue,
+    processor: Processor,
+    private readonly userOptions: WorkerOptions = {},
+  ) {
+    this.options = resolveWorkerOptions(userOptions);
+    this.logger = userOptions.logger ?? silentLogger();
+    this.broker = new SignalBroker({
+      preemptionTimeoutMs: this.options.preemptionTimeoutMs,
+      onListenerError: (err) => this.logger.error(`stop handling failed: ${errorMessage(err)}`),
+    });
+    this.context = {
+      queue,
+      processor,
+      options: this.options,
+      logger: this.logger,
+      prefixOutput: this.options.numWorkers > 1,
+    };
+  }
+
+  /** Runs until the queue is drained or a stop; calling it again returns the same run. */
+  run(): Promise<WorkerResult> {
+    this.result ??= this.runOnce();
+    return this.result;
+  }
+
+  /** Asks the worker to stop (as SIGUSR2 by default: running tasks are stopped and released). */
+  stop(source: StopSource = 'abort'): void {
+    this.broker.request(source);
+  }
+
+  private async runOnce(): Promise<WorkerResult> {
+    const cleanups: Array<() => void> = [];
+    const asyncCleanups: Array<() => Promise<void>> = [];
+    cleanups.push(
+      this.broker.subscribe({
+        cancelRunning: () => this.running.forEach((execution) => execution.cancel()),
+        killRunning: () => this.running.forEach((execution) => execution.kill()),
+        changed: (phase, reason) => this.logger.warn({ event: 'worker_phase', phase }, reason),
+      }),
+    );
+    if (this.options.handleSignals) {
+      cleanups.push(
+        forwardProcessSignals(this.broker, (signal) => this.logger.warn({ event: 'signal', signal }, `received ${signal}`)),
+      );
+    }
+    const abortSignal = this.userOptions.signal;
+    if (abortSignal) {
+      const onAbort = (): void => this.broker.request('abort');
+      if (abortSignal.aborted) onAbort();
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => abortSignal.removeEventListener('abort', onAbort));
+    }
+    if (this.options.writePidFile) cleanups.push(writePidFile(this.queue.name));
+    const events = this.options.scheduledEvents;
+    if (events) {
+      const poller = new ScheduledEventsPoller({
+        ...events,
+        logger: this.logger,
+        onPreemption: (announced) => this.broker.setPreemptionAnnounced(announced),
+      }).start();
+      asyncCleanups.push(() => poller.stop());
+    }
+    if (this.options.controlIntervalMs > 0) {
+      const control = new ControlListener({
+        store: this.queue.control,
+        intervalMs: this.options.controlIntervalMs,
+        logger: this.logger,
+        onAction: (action) => this.broker.request(action === 'drain' ? 'control-drain' : 'control-stop'),
+      }).start();
+      asyncCleanups.push(() => control.stop());
+    }
+    const timeLimit = setTimeout(() => {
+      this.logger.warn({ event: 'time_limit' }, 'time limit reached');
+      this.broker.request('time-limit');
+    }, Math.min(this.options.timeLimitMs, 2 ** 31 - 1));
+    timeLimit.unref();
+    cleanups.push(() => clearTimeout(timeLimit));
+    const status = setInterval(() => void this.logStatus(), statusIntervalMs);
+    status.unref();
+    cleanups.push(() => clearInterval(status));
+
+    this.logger.info(
+      { event: 'worker_start', queue: this.queue.name, slots: this.options.numWorkers },
+      `worker on ${this.queue.name} (${this.queue.backend.description}) with ${this.options.numWorkers} slot(s)`,
+    );
+    try {
+      await Promise.all(Array.from({ length: this.options.numWorkers }, () => this.slot()));
+    } finally {
+      for (const cleanup of cleanups.reverse()) cleanup();
+      this.broker.dispose();
+      await Promise.allSettled(asyncCleanups.map((cleanup) => cleanup()));
+    }
+    const source = this.broker.stopSource;
+    const result: WorkerResult = {
+      exitCode: this.broker.exitCode ?? 0,
+      reason: source ?? 'drained',
+      stats: { ...this.stats },
+      leased: this.leasedCount,
+    };
+    this.logger.info(
+      { event: 'worker_stop', reason: result.reason, exit_code: result.exitCode, ...result.stats },
+      `worker done (${result.reason}): ${this.stats.succeeded} succeeded, ${this.stats.failed} failed, ` +
+        `${this.stats.cancelled} released`,
+    );
+    return result;
+  }
+
+  /** One task slot: lease, run, settle, until the queue is empty or the broker says stop. */
+  private async slot(): Promise<void> {
+    let idleMs = firstIdlePollMs;
+    while ((await this.broker.whenRunnable()) && this.leasedCount < this.options.maxTasks) {
+      let leased;
+      try {
+        this.leasedCount += 1; // reserved before the await so that slots never overshoot maxTasks
+        [leased] = await this.queue.lease(1, this.options.visibilityTimeoutMs);
+        if (!leased) {
+          this.leasedCount -= 1;
+          if (await this.isDrained()) return;
+        }
+      } catch (err) {
+        this.leasedCount -= 1;
+        this.logger.error({ event: 'backend_error' }, `cannot reach the queue: ${errorMessage(err)}; retrying`);
+        leased = undefined;
+      }
+      if (!leased) {
+        // Tasks are leased elsewhere (or the backend failed): they may come back.
+        await sleep(idleMs, this.broker.pauseSignal);
+        idleMs = Math.min(idleMs * 2, this.options.maxIdlePollMs);
+        continue;
+      }
+      idleMs = firstIdlePollMs;
+      const execution = new TaskExecution(leased, this.context);
+      // A stop that came while the lease was in flight: release it untouched.
+      if (this.broker.phase !== 'running') execution.cancel();
+      this.running.add(execution);
+      try {
+        this.count(await execution.execute());
+      } finally {
+        this.running.delete(execution);
+      }
+    }
+  }
+
+  /** Whether a slot that found no visible task should end, by the idle policy. */
+  private async isDrained(): Promise<boolean> {
+    switch (this.options.whenIdle) {
+      case 'exit':
+        return true;
+      case 'poll':
+        return false;
+      case 'wait-for-leased':
+        return (await this.queue.store.size()) === 0;
+    }
+  }
+
+  private count(settlement: Settlement): void {
+    switch (settlement) {
+      case 'succeeded':
+        this.stats.succeeded += 1;
+        this.consecutiveFailures = 0;
+        return;
+      case 'retried':
+      case 'dead-lettered':
+        this.stats.failed += 1;
+        if (settlement === 'retried') this.stats.retried += 1;
+        else this.stats.deadLettered += 1;
+        this.consecutiveFailures += 1;
+        if (this.consecutiveFailures > this.options.maxConsecutiveFailures && this.broker.phase !== 'stopping') {
+          this.logger.error(
+            { event: 'too_many_failures', consecutive_failures: this.consecutiveFailures },
+            `${this.consecutiveFailures} consecutive failures (more than ${this.options.maxConsecutiveFailures}): stopping`,
+          );
+          this.broker.request('max-failures');
+        }
+        return;
+      case 'cancelled':
+        this.stats.cancelled += 1;
+        return;
+      case 'lock-lost':
+        this.stats.lockLost += 1;
+        return;
+      case 'invalid':
+        this.stats.invalid += 1;
+        return;
+      case 'unsettled':
+        this.stats.unsettled += 1;
+        return;
+    }
+  }
+
+  private async logStatus(): Promise<void> {
+    let size: number | null = null;
+    try {
+      size = await this.queue.store.size();
+    } catch {
+      // the status line goes out without the size
+    }
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    this.logger.info(
+      {
+        event: 'worker_heartbeat',
+        queue_size: size,
+        running: this.running.size,
+        rss_bytes: memory.rss,
+        cpu_user_us: cpu.user,
+        cpu_system_us: cpu.system,
+        load: os.loadavg()[0],
+        ...this.stats,
+      },
+      `status: ${this.running.size} running, ${this.stats.succeeded} succeeded, ${this.stats.failed} failed, ` +
+        `queue size ${size ?? 'unknown'}, rss ${Math.round(memory.rss / 2 ** 20)} MiB`,
+    );
+  }
+}

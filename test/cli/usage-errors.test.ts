@@ -1,0 +1,39 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli, tempHome } from '../helpers/cli.js';
+
+describe('bad input: one clear line, exit code 2, nothing enqueued', () => {
+  const home = tempHome();
+  after(() => home.cleanup());
+  const env = home.env;
+
+  const cases: Array<{ name: string; args: string[]; input?: string; pattern: RegExp }> = [
+    { name: 'a bad spec', args: ['nota/spec/at/all', 'size'], pattern: /invalid queue spec/ },
+    { name: 'a bad account', args: ['Bad_Account/q1', 'size'], pattern: /invalid queue spec/ },
+    { name: 'a bad queue name', args: ['local/Bad_Name', 'push', '-c', 'true'], pattern: /invalid queue name/ },
+    { name: 'a too short queue name', args: ['local/ab', 'push', '-c', 'true'], pattern: /invalid queue name/ },
+    { name: 'a bad duration', args: ['local/good', 'worker', '--time-limit', '10x'], pattern: /invalid --time-limit "10x"/ },
+    { name: 'a bad JSON line', args: ['local/good', 'push'], input: 'echo ok\n{"cmd": "x",\necho fine\n', pattern: /line 2: not valid JSON/ },
+    { name: 'a JSON line that is not an object', args: ['local/good', 'push'], input: 'echo ok\n\n{}\n{"a": 1}\n[1]\n', pattern: /line 5: .*must be an object/ },
+    { name: 'an unknown flag', args: ['local/good', 'push', '--frobnicate'], pattern: /frobnicate/ },
+    { name: 'a bad -e pair', args: ['local/good', 'push', '-c', 'true', '-e', 'NOEQUALS'], pattern: /KEY=VALUE/ },
+    { name: 'no queue at all', args: ['size'], pattern: /no queue given/ },
+    { name: 'Service Bus', args: ['sb://ns/q1', 'size'], pattern: /not supported yet/ },
+  ];
+
+  for (const testCase of cases) {
+    it(`rejects ${testCase.name}`, async () => {
+      const result = await runCli(testCase.args, { env, ...(testCase.input === undefined ? {} : { input: testCase.input }) });
+      assert.equal(result.code, 2, `exit code for ${testCase.name}: ${result.stderr}`);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line: ${result.stderr}`);
+      assert.match(lines[0] ?? '', testCase.pattern);
+      assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
+    });
+  }
+
+  it('enqueued nothing from any rejected push', async () => {
+    const size = await runCli(['local/good', 'size'], { env });
+    assert.equal(size.stdout.trim(), '0');
+  });
+});

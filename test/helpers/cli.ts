@@ -1,0 +1,84 @@
+/**
+ * Runs the real CLI (bin/run.js) as a subprocess, as a user would, with its
+ * own JOBQ_HOME so that tests never share a queue database.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cliPath } from './paths.js';
+import { waitFor } from './wait.js';
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  cwd?: string;
+}
+
+/** A temporary JOBQ_HOME, removed by `cleanup`. */
+export function tempHome(): { home: string; env: NodeJS.ProcessEnv; cleanup(): void } {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'jobq-test-'));
+  return {
+    home,
+    env: { JOBQ_HOME: home, JOBQ_PID_DIR: path.join(home, 'pids') },
+    cleanup: () => rmSync(home, { recursive: true, force: true }),
+  };
+}
+
+/** A CLI process that is still running, with its output collected as it comes. */
+export class CliProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<CliResult>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
+    });
+  }
+
+  get output(): string {
+    return this.stdout + this.stderr;
+  }
+
+  /** Waits until the combined output matches, or fails after `timeoutMs`. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    await waitFor(() => pattern.test(this.output), {
+      timeoutMs,
+      message: () => `output never matched ${pattern}:\n${this.output}`,
+    });
+  }
+
+  /** Counts the matches of a global pattern in the combined output. */
+  count(pattern: RegExp): number {
+    return this.output.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g'))?.length ?? 0;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+}
+
+export function startCli(args: readonly string[], options: CliOptions = {}): CliProcess {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, JOBQ_LOG_LEVEL: undefined, JOBQ_QUEUE: undefined, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  else child.stdin?.end();
+  return new CliProcess(child);
+}
+
+export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).exited;
+}

@@ -1,0 +1,17 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  message?: () => string;
+}
+
+/** Polls `condition` until it holds, failing after the deadline (never a bare sleep). */
+export async function waitFor(condition: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(options.message?.() ?? 'condition not met before the deadline');
+    await delay(options.intervalMs ?? 50);
+  }
+}
