@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { Backend, Lease, PeekedMessage, QueueStore } from './backends/backend.js';
 import { openBackend } from './backends/open.js';
 import { CONTROL_SUFFIX, DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from './backends/spec.js';
-import { InvalidTaskError, TaskTooLargeError } from './errors.js';
+import { hasCode, type InvalidTaskError, TaskTooLargeError } from './errors.js';
 import { parseTask, serializeTask, withRetries, type Task } from './task/task.js';
 
 /** A leased message: a task, or a body that is not a valid task (with the reason). */
@@ -24,7 +24,7 @@ function decode(body: string): { task: Task; invalid?: undefined } | { task?: un
   try {
     return { task: parseTask(body) };
   } catch (err) {
-    if (err instanceof InvalidTaskError) return { invalid: err };
+    if (hasCode(err, 'INVALID_TASK')) return { invalid: err as InvalidTaskError };
     throw err;
   }
 }
@@ -71,7 +71,7 @@ export class JobQueue {
   /** Opens the queue a spec names (SPEC §3) and creates it if needed. */
   static async open(spec: string | QueueTarget, options: SpecEnvironment = {}): Promise<JobQueue> {
     const target = typeof spec === 'string' ? parseSpec(spec, options) : spec;
-    const queue = new JobQueue(openBackend(target), target.name, true);
+    const queue = new JobQueue(await openBackend(target), target.name, true);
     try {
       await queue.store.create();
       await queue.deadLetters.create();
@@ -134,12 +134,16 @@ export class JobQueue {
       } satisfies DeadLetterRecord);
     let output = details.output ?? [];
     let body = record(output);
-    // Keep the record within the backend's limit by dropping output, oldest first.
+    // Keep the record within the backend's limit by dropping output, oldest first;
+    // if even that is too big (quotes in the task grow when quoted again), store
+    // the bare task body, which fits because it came from this backend.
     const limit = this.backend.capabilities.maxMessageBytes;
-    while (limit !== undefined && Buffer.byteLength(body, 'utf8') > limit && output.length > 0) {
+    const fits = (text: string) => limit === undefined || Buffer.byteLength(text, 'utf8') <= limit;
+    while (!fits(body) && output.length > 0) {
       output = output.slice(Math.ceil(output.length / 2));
       body = record(output);
     }
+    if (!fits(body)) body = lease.body;
     await this.deadLetters.push([body]);
     await this.store.complete(lease);
   }
@@ -165,11 +169,9 @@ export class JobQueue {
         const record = readDeadLetter(lease.body, this.name);
         let body = record.task;
         if (options.numRetries !== undefined) {
-          try {
-            body = this.encode(withRetries(parseTask(body), options.numRetries));
-          } catch {
-            // An invalid task goes back as it was; the worker dead-letters it again.
-          }
+          const decoded = decode(body);
+          // An invalid task goes back as it was; the worker dead-letters it again.
+          if (decoded.task) body = this.encode(withRetries(decoded.task, options.numRetries));
         }
         await this.store.push([body]);
         await this.deadLetters.complete(lease);

@@ -1,8 +1,232 @@
-// Placeholder while the Azure backend is written (replaced in the same change).
-import { JobqError } from '../errors.js';
-import type { Backend } from './backend.js';
+/**
+ * The Azure Storage Queue backend (`ACCOUNT/NAME`, or any spec with a
+ * connection string, Azurite included). Messages are plain text, as the
+ * reference writes them (no base64), and never expire (TTL -1), so a task
+ * waits in the queue for as long as it takes.
+ *
+ * A lease is a received message; its token is the pop receipt. Azure issues a
+ * new pop receipt on every update, so `extend` returns the lease with the new
+ * one and the old token is stale from then on. The service reports a stale
+ * token as 404 MessageNotFound (the message was deleted, or its queue) or
+ * 400 PopReceiptMismatch (someone else received it since); both become
+ * LeaseLostError. Every other failure becomes a one-line BackendError that
+ * names the queue, keeping the SDK's error as `cause`.
+ */
+import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptions } from '@azure/storage-queue';
+import { BackendError, JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
+import { azureCredential } from './azure-credential.js';
+import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import type { QueueTarget } from './spec.js';
 
+/** Azure's limits: 32 messages per receive or peek, 64 KiB per message. */
+const capabilities: BackendCapabilities = { maxLeaseBatch: 32, maxMessageBytes: 64 * 1024, maxPeek: 32 };
+
+/** How many messages `push` sends at once (Azure has no batch send). */
+const PUSH_CONCURRENCY = 16;
+
+/** Azure's longest visibility timeout: 7 days. */
+const MAX_VISIBILITY_SECONDS = 7 * 24 * 60 * 60;
+
+/**
+ * Retries of transient failures (network errors, 500, 503) inside the SDK:
+ * 4 tries, the second at once, then after 1 s and 3 s (the SDK's default
+ * waits 4 s and 12 s), so that a worker or the CLI reports an unreachable
+ * account within seconds.
+ */
+const retryOptions: StorageRetryOptions = { maxTries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
+
+/** Opens the storage account a spec names; no request is made until a queue is used. */
 export function openAzureBackend(target: Exclude<QueueTarget, { kind: 'local' }>): Backend {
-  throw new JobqError('NOT_IMPLEMENTED', `Azure backend for ${target.name}`);
+  if (target.kind === 'azure-account') {
+    const url = `https://${target.account}.queue.core.windows.net`;
+    return new AzureBackend(new QueueServiceClient(url, azureCredential(), { retryOptions }));
+  }
+  let service: QueueServiceClient;
+  try {
+    service = QueueServiceClient.fromConnectionString(target.connectionString, { retryOptions });
+  } catch (err) {
+    // The SDK's messages name the faulty part, not the value (a test checks the key is not repeated).
+    throw new UsageError(`invalid Azure Storage connection string: ${oneLine(err)}`, { cause: err });
+  }
+  return new AzureBackend(service);
+}
+
+class AzureBackend implements Backend {
+  readonly capabilities = capabilities;
+  readonly description: string;
+
+  constructor(private readonly service: QueueServiceClient) {
+    // Without the query string: a SAS connection string puts its signature there.
+    const url = new URL(service.url);
+    this.description = `azure:${url.origin}${url.pathname.replace(/\/$/, '')}`;
+  }
+
+  queue(name: string): QueueStore {
+    return new AzureQueue(name, this.service.getQueueClient(name), this.description);
+  }
+
+  async close(): Promise<void> {
+    // The SDK holds no connection open: idle keep-alive sockets are unref'd
+    // by Node's agent and never keep the process alive.
+  }
+}
+
+class AzureQueue implements QueueStore {
+  constructor(
+    readonly name: string,
+    private readonly client: QueueClient,
+    private readonly where: string,
+  ) {}
+
+  async create(): Promise<void> {
+    await this.call('create the queue', () => this.client.createIfNotExists());
+  }
+
+  /**
+   * Sends PUSH_CONCURRENCY messages at a time, so with several bodies their
+   * order in the queue is not guaranteed. On a failure no further message is
+   * started; the error says how many were sent.
+   */
+  async push(bodies: readonly string[]): Promise<void> {
+    let next = 0;
+    let sent = 0;
+    let failure: unknown;
+    const sender = async (): Promise<void> => {
+      while (failure === undefined && next < bodies.length) {
+        const body = bodies[next++] as string;
+        try {
+          await this.client.sendMessage(body, { messageTimeToLive: -1 });
+          sent += 1;
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, bodies.length) }, sender));
+    if (failure !== undefined) {
+      const action = bodies.length === 1 ? 'push' : `push (${sent} of ${bodies.length} messages were sent)`;
+      throw this.failure(action, failure);
+    }
+  }
+
+  async lease(max: number, visibilityMs: number): Promise<Lease[]> {
+    const count = Math.min(Math.floor(max), capabilities.maxLeaseBatch);
+    if (!(count >= 1)) return []; // also for NaN
+    const response = await this.call('lease', () =>
+      this.client.receiveMessages({ numberOfMessages: count, visibilityTimeout: visibilitySeconds(visibilityMs) }),
+    );
+    return response.receivedMessageItems.map((item) => ({
+      messageId: item.messageId,
+      token: item.popReceipt,
+      body: item.messageText,
+      deliveries: item.dequeueCount,
+    }));
+  }
+
+  async extend(lease: Lease, visibilityMs: number): Promise<Lease> {
+    const response = await this.settle('extend', lease, () =>
+      this.client.updateMessage(lease.messageId, lease.token, undefined, visibilitySeconds(visibilityMs)),
+    );
+    if (response.popReceipt === undefined) {
+      throw new BackendError(`${this.label}: extend of message ${lease.messageId} returned no pop receipt`);
+    }
+    return { ...lease, token: response.popReceipt };
+  }
+
+  async complete(lease: Lease): Promise<void> {
+    await this.settle('complete', lease, () => this.client.deleteMessage(lease.messageId, lease.token));
+  }
+
+  async release(lease: Lease, body?: string): Promise<void> {
+    await this.settle('release', lease, () => this.client.updateMessage(lease.messageId, lease.token, body, 0));
+  }
+
+  async peek(max: number): Promise<PeekedMessage[]> {
+    const count = Math.min(Math.floor(max), capabilities.maxPeek);
+    if (!(count >= 1)) return []; // also for NaN
+    const response = await this.call('peek', () => this.client.peekMessages({ numberOfMessages: count }));
+    return response.peekedMessageItems.map((item) => ({
+      messageId: item.messageId,
+      body: item.messageText,
+      deliveries: item.dequeueCount,
+    }));
+  }
+
+  async size(): Promise<number> {
+    const properties = await this.call('read the queue size', () => this.client.getProperties());
+    return properties.approximateMessagesCount ?? 0;
+  }
+
+  async clear(): Promise<void> {
+    await this.call('clear', () => this.client.clearMessages());
+  }
+
+  private get label(): string {
+    return `Azure queue ${this.name} (${this.where})`;
+  }
+
+  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw this.failure(action, err);
+    }
+  }
+
+  /** Like `call`, for an operation on a lease: a stale pop receipt is LeaseLostError. */
+  private async settle<T>(action: string, lease: Lease, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof RestError && isStaleReceipt(err)) {
+        throw new LeaseLostError(
+          `${action} failed: the lease on message ${lease.messageId} in ${this.name} is gone (${err.code})`,
+          { cause: err },
+        );
+      }
+      throw this.failure(`${action} message ${lease.messageId}`, err);
+    }
+  }
+
+  private failure(action: string, err: unknown): JobqError {
+    if (isJobqError(err)) return err;
+    return new BackendError(`${this.label}: ${action} failed: ${describe(err)}`, { cause: err });
+  }
+}
+
+function isStaleReceipt(err: RestError): boolean {
+  return (
+    (err.statusCode === 404 && err.code === 'MessageNotFound') ||
+    (err.statusCode === 400 && err.code === 'PopReceiptMismatch')
+  );
+}
+
+/** Milliseconds as Azure's whole seconds, rounded up: a lease is never shorter than asked. */
+function visibilitySeconds(ms: number): number {
+  return Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(ms / 1000)));
+}
+
+/** One line about an SDK failure: the HTTP status and error code, or the network error. */
+function describe(err: unknown): string {
+  if (err instanceof RestError && err.statusCode !== undefined) {
+    // The service's message ends in RequestId/Time lines; the first line is the reason.
+    const reason = firstLine(err.message);
+    const status = `HTTP ${err.statusCode}${err.code ? ` ${err.code}` : ''}`;
+    return reason ? `${status}: ${reason}` : status;
+  }
+  return oneLine(err);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]?.trim() ?? '';
+}
+
+/** Any thrown value's message on one line (credential errors list each credential on its own line). */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
 }

@@ -1,9 +1,10 @@
 import type { Backend } from './backend.js';
-import { openAzureBackend } from './azure.js';
 import type { QueueTarget } from './spec.js';
 import { openSqliteBackend } from './sqlite.js';
 
-/** Connects to the backend a parsed spec names. */
-export function openBackend(target: QueueTarget): Backend {
-  return target.kind === 'local' ? openSqliteBackend(target.file) : openAzureBackend(target);
+/** Connects to the backend a parsed spec names. The Azure SDK loads only when needed (it costs ~200 ms). */
+export async function openBackend(target: QueueTarget): Promise<Backend> {
+  if (target.kind === 'local') return openSqliteBackend(target.file);
+  const { openAzureBackend } = await import('./azure.js');
+  return openAzureBackend(target);
 }

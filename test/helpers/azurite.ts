@@ -1,0 +1,146 @@
+/**
+ * A real Azurite queue server for a test file: in-memory, on a free loopback
+ * port, silent. Each test file starts its own (Azurite's in-memory store slows
+ * down after thousands of deletes) and stops it in an `after` hook.
+ *
+ * Azurite never outlives the test process: `stop` kills it and waits for the
+ * exit, and a preload in the child exits it when its stdin closes, which the
+ * OS does when the test process dies in any way, SIGKILL included.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Azurite {
+  /** A full development connection string with this server's QueueEndpoint. */
+  readonly connectionString: string;
+  readonly port: number;
+  /** Kills the server and waits for it to exit (idempotent). */
+  stop(): Promise<void>;
+  /** Stops the server and starts a new one on the same port, with no queues or messages. */
+  restart(): Promise<void>;
+}
+
+/** Azurite's well-known development account (public, documented by Microsoft). */
+const ACCOUNT = 'devstoreaccount1';
+const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+/** Generous: a loaded 2-core machine can take seconds to load Azurite. */
+const START_TIMEOUT_MS = 60_000;
+const START_ATTEMPTS = 3;
+
+const entryPoint = createRequire(import.meta.url).resolve('azurite/dist/src/queue/main.js');
+const exitWithStdin = 'data:text/javascript,process.stdin.on("end",()=>process.exit(0));process.stdin.resume();';
+
+export async function startAzurite(): Promise<Azurite> {
+  // Azurite creates its workspace folder even in memory; keep it out of the repo.
+  const workspace = await mkdtemp(path.join(os.tmpdir(), 'jobq-azurite-'));
+  let port = 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 1; child === undefined; attempt += 1) {
+    const candidate = await freePort();
+    try {
+      child = await launch(candidate, workspace);
+      port = candidate;
+    } catch (err) {
+      // Another process may have taken the port between our probe and Azurite's listen.
+      if (attempt >= START_ATTEMPTS) {
+        await rm(workspace, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+  let stopping: Promise<void> | undefined;
+  const server: Azurite = {
+    port,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};` +
+      `QueueEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`,
+    stop() {
+      stopping ??= kill(child).then(() => rm(workspace, { recursive: true, force: true }));
+      return stopping;
+    },
+    async restart() {
+      await kill(child);
+      child = await launch(port, workspace);
+    },
+  };
+  return server;
+}
+
+/** Starts Azurite on `port` and resolves once the port accepts connections. */
+async function launch(port: number, workspace: string): Promise<ChildProcess> {
+  const args = [
+    '--import',
+    exitWithStdin,
+    entryPoint,
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(port),
+    '--inMemoryPersistence',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--silent',
+    '--disableTelemetry',
+  ];
+  const child = spawn(process.execPath, args, { cwd: workspace, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await accepts(port))) {
+    if (exited || Date.now() > deadline) {
+      await kill(child);
+      const why = exited ? `exited with code ${child.exitCode}` : `did not listen within ${START_TIMEOUT_MS} ms`;
+      throw new Error(`Azurite on port ${port} ${why}: ${stderr.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return child;
+}
+
+/** Kills Azurite (SIGKILL: it holds nothing worth a graceful shutdown) and waits for the exit. */
+async function kill(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** A port that was free a moment ago, found by listening on port 0. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('no port from listen(0)'));
+      });
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
