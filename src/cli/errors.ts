@@ -20,7 +20,7 @@ export function exitCodeFor(err: unknown): number {
 
 /** The one line a user sees, plus the stack when asked to be verbose. */
 export function formatError(err: unknown, verbose: boolean): string {
-  const line = `jobq: error: ${errorMessage(err).split('\n')[0]}`;
+  const line = `jobq: error: ${errorMessage(err).trim().replace(/\s*\n\s*/g, ' ')}`;
   return verbose && err instanceof Error && err.stack ? `${line}\n${err.stack}` : line;
 }
 

@@ -50,6 +50,8 @@ export class Worker {
   private readonly context: ExecutionContext;
   private consecutiveFailures = 0;
   private leasedCount = 0;
+  /** Aborted whenever a task settles here, so idle slots look at the queue again at once. */
+  private settled = new AbortController();
   private result: Promise<WorkerResult> | undefined;
   readonly stats: WorkerStats = {
     succeeded: 0,
@@ -189,7 +191,7 @@ export class Worker {
       }
       if (!leased) {
         // Tasks are leased elsewhere (or the backend failed): they may come back.
-        await sleep(idleMs, this.broker.pauseSignal);
+        await sleep(idleMs, AbortSignal.any([this.broker.pauseSignal, this.settled.signal]));
         idleMs = Math.min(idleMs * 2, this.options.maxIdlePollMs);
         continue;
       }
@@ -202,6 +204,8 @@ export class Worker {
         this.count(await execution.execute());
       } finally {
         this.running.delete(execution);
+        this.settled.abort();
+        this.settled = new AbortController();
       }
     }
   }

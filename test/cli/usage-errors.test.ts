@@ -9,16 +9,21 @@ describe('bad input: one clear line, exit code 2, nothing enqueued', () => {
 
   const cases: Array<{ name: string; args: string[]; input?: string; pattern: RegExp }> = [
     { name: 'a bad spec', args: ['nota/spec/at/all', 'size'], pattern: /invalid queue spec/ },
-    { name: 'a bad account', args: ['Bad_Account/q1', 'size'], pattern: /invalid queue spec/ },
+    { name: 'a bad account', args: ['Bad_Account/queue1', 'size'], pattern: /invalid queue spec/ },
     { name: 'a bad queue name', args: ['local/Bad_Name', 'push', '-c', 'true'], pattern: /invalid queue name/ },
     { name: 'a too short queue name', args: ['local/ab', 'push', '-c', 'true'], pattern: /invalid queue name/ },
     { name: 'a bad duration', args: ['local/good', 'worker', '--time-limit', '10x'], pattern: /invalid --time-limit "10x"/ },
     { name: 'a bad JSON line', args: ['local/good', 'push'], input: 'echo ok\n{"cmd": "x",\necho fine\n', pattern: /line 2: not valid JSON/ },
-    { name: 'a JSON line that is not an object', args: ['local/good', 'push'], input: 'echo ok\n\n{}\n{"a": 1}\n[1]\n', pattern: /line 5: .*must be an object/ },
+    {
+      name: 'a JSON line whose env cannot take -e variables',
+      args: ['local/good', 'push', '-e', 'A=1'],
+      input: 'echo ok\n\n{}\n{"cmd": "x", "env": 5}\n',
+      pattern: /line 4: "env" must be an object/,
+    },
     { name: 'an unknown flag', args: ['local/good', 'push', '--frobnicate'], pattern: /frobnicate/ },
     { name: 'a bad -e pair', args: ['local/good', 'push', '-c', 'true', '-e', 'NOEQUALS'], pattern: /KEY=VALUE/ },
     { name: 'no queue at all', args: ['size'], pattern: /no queue given/ },
-    { name: 'Service Bus', args: ['sb://ns/q1', 'size'], pattern: /not supported yet/ },
+    { name: 'Service Bus', args: ['sb://ns/queue1', 'size'], pattern: /not supported yet/ },
   ];
 
   for (const testCase of cases) {
