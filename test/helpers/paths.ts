@@ -7,3 +7,5 @@ export const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../../.
 export const sharedDir = path.resolve(repoRoot, '../shared');
 /** The CLI entry point, run as a subprocess by the tests. */
 export const cliPath = path.join(repoRoot, 'bin', 'run.js');
+/** Scripts and modules the tests run as tasks. */
+export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
