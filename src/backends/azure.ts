@@ -19,7 +19,7 @@ import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } f
 import type { QueueTarget } from './spec.js';
 
 /** Azure's limits: 32 messages per receive or peek, 64 KiB per message. */
-const capabilities: BackendCapabilities = { maxLeaseBatch: 32, maxMessageBytes: 64 * 1024, maxPeek: 32 };
+const capabilities: BackendCapabilities = { maxLeaseBatch: 32, maxMessageBytes: 64 * 1024, maxPeek: 32, results: false };
 
 /** How many messages `push` sends at once (Azure has no batch send). */
 const PUSH_CONCURRENCY = 16;

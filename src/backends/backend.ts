@@ -34,6 +34,8 @@ export interface BackendCapabilities {
   readonly maxMessageBytes: number | undefined;
   /** The most messages `peek` returns. */
   readonly maxPeek: number;
+  /** Whether queues keep task results (`putResult`/`takeResults`) for producers that wait. */
+  readonly results: boolean;
 }
 
 /** One named queue on a backend. */
@@ -57,6 +59,10 @@ export interface QueueStore {
   size(): Promise<number>;
   /** Deletes every message. */
   clear(): Promise<void>;
+  /** Stores the result of a task that asked for a reply (backends with `results`). */
+  putResult?(taskId: string, result: string): Promise<void>;
+  /** Removes and returns the stored results of these tasks, by task id (backends with `results`). */
+  takeResults?(taskIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** A connection to a storage account or database, opening queues by name. */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { BackendError, LeaseLostError } from '../errors.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 
-const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000 };
+const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true };
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS messages (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible_at, id);
+CREATE TABLE IF NOT EXISTS results (
+  queue TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (queue, task_id)
+);
 `;
 
 interface LeasedRow {
@@ -82,6 +89,9 @@ class SqliteBackend implements Backend {
       ),
       size: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE queue = ?'),
       clear: db.prepare('DELETE FROM messages WHERE queue = ?'),
+      putResult: db.prepare('INSERT OR REPLACE INTO results (queue, task_id, body, created_at) VALUES (?, ?, ?, ?)'),
+      getResult: db.prepare<[string, string], { body: string }>('SELECT body FROM results WHERE queue = ? AND task_id = ?'),
+      deleteResult: db.prepare('DELETE FROM results WHERE queue = ? AND task_id = ?'),
     };
   }
 
@@ -180,5 +190,22 @@ class SqliteQueue implements QueueStore {
 
   async clear(): Promise<void> {
     this.write(() => this.sql.clear.run(this.name));
+  }
+
+  async putResult(taskId: string, result: string): Promise<void> {
+    this.write(() => this.sql.putResult.run(this.name, taskId, result, Date.now()));
+  }
+
+  async takeResults(taskIds: readonly string[]): Promise<Map<string, string>> {
+    return this.write(() => {
+      const found = new Map<string, string>();
+      for (const taskId of taskIds) {
+        const row = this.sql.getResult.get(this.name, taskId);
+        if (!row) continue;
+        found.set(taskId, row.body);
+        this.sql.deleteResult.run(this.name, taskId);
+      }
+      return found;
+    });
   }
 }

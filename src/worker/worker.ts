@@ -14,6 +14,7 @@ import { ControlListener } from '../signals/control-channel.js';
 import { writePidFile } from '../signals/pid-files.js';
 import { forwardProcessSignals } from '../signals/process-signals.js';
 import { ScheduledEventsPoller } from '../signals/scheduled-events.js';
+import { LeaseBatcher } from './lease-batcher.js';
 import { TaskExecution, type ExecutionContext, type Settlement } from './execution.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import { sleep } from './sleep.js';
@@ -48,6 +49,7 @@ export class Worker {
   private readonly logger: Logger;
   private readonly running = new Set<TaskExecution>();
   private readonly context: ExecutionContext;
+  private readonly leases: LeaseBatcher;
   private consecutiveFailures = 0;
   private leasedCount = 0;
   /** Aborted whenever a task settles here, so idle slots look at the queue again at once. */
@@ -75,6 +77,7 @@ export class Worker {
       preemptionTimeoutMs: this.options.preemptionTimeoutMs,
       onListenerError: (err) => this.logger.error(`stop handling failed: ${errorMessage(err)}`),
     });
+    this.leases = new LeaseBatcher(queue, this.options.visibilityTimeoutMs);
     this.context = {
       queue,
       processor,
@@ -179,7 +182,7 @@ export class Worker {
       let leased;
       try {
         this.leasedCount += 1; // reserved before the await so that slots never overshoot maxTasks
-        [leased] = await this.queue.lease(1, this.options.visibilityTimeoutMs);
+        leased = await this.leases.next();
         if (!leased) {
           this.leasedCount -= 1;
           if (await this.isDrained()) return;

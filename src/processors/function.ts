@@ -1,0 +1,229 @@
+/**
+ * Function tasks (SPEC §8): each task's kwargs go through an exported function
+ * of a module, on a piscina pool of `numWorkers` threads.
+ *
+ * A task's handle moves through: queued (in piscina) → started (its thread
+ * listens for stops) → ended. `stop()` before `started` is remembered and
+ * broadcast when the thread reports `started`, so a stop is never lost to the
+ * race with piscina's dispatch. The task ends with the first of: its `ended`
+ * message (after all its `log`s, on the same port), or the rejection of its
+ * piscina run (killed by `kill()`, or the thread died).
+ */
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { errorMessage, UsageError } from '../errors.js';
+import {
+  isThreadMessage,
+  type StopMessage,
+  type TaskPayload,
+  type ThreadMessage,
+  type ThreadSetup,
+} from './function-messages.js';
+import type { Processor, RunningTask, TaskContext, TaskOutcome } from './processor.js';
+
+export type { FunctionTaskContext, TaskFunction } from './function-thread.js';
+
+export interface FunctionProcessorOptions {
+  /** `PATH` (the default export) or `PATH#exportName`; PATH is resolved against the current directory. */
+  module: string;
+  /** Threads in the pool: as many as the worker's task slots. */
+  numWorkers: number;
+}
+
+/** Threads stay up for the processor's whole life (piscina's idle timeout, ms). */
+const idleTimeoutMs = 2 ** 31 - 1;
+
+const threadFile = new URL('./function-thread.js', import.meta.url);
+
+/**
+ * A processor that runs tasks through a module's function on worker threads.
+ * Throws a UsageError when the module cannot be imported or the export is not a function.
+ */
+export async function createFunctionProcessor(options: FunctionProcessorOptions): Promise<Processor> {
+  if (!Number.isSafeInteger(options.numWorkers) || options.numWorkers < 1) {
+    throw new UsageError(`numWorkers must be an integer of at least 1, got ${options.numWorkers}`);
+  }
+  const { moduleUrl, exportName } = await checkModule(options.module);
+  const setup: ThreadSetup = { moduleUrl, exportName, stopChannel: `jobq-stop-${randomUUID()}` };
+  return new FunctionProcessor(options.module, setup, options.numWorkers);
+}
+
+/** Imports the module in the main thread, so that a bad `--proc` fails before any task is leased. */
+async function checkModule(spec: string): Promise<{ moduleUrl: string; exportName: string }> {
+  const hash = spec.lastIndexOf('#');
+  const file = hash === -1 ? spec : spec.slice(0, hash);
+  const exportName = hash === -1 ? 'default' : spec.slice(hash + 1);
+  if (file === '' || exportName === '') {
+    throw new UsageError(`invalid function module "${spec}": expected PATH or PATH#exportName`);
+  }
+  const absolute = path.resolve(file);
+  const found = await stat(absolute).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
+  if (!found) throw new UsageError(`function module ${absolute}: file not found`);
+  const moduleUrl = pathToFileURL(absolute).href;
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(moduleUrl)) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`function module ${absolute}: not a module that can be imported: ${errorMessage(err)}`, { cause: err });
+  }
+  if (!(exportName in namespace)) {
+    const hint = exportName === 'default' ? '; name one with PATH#exportName' : '';
+    throw new UsageError(`function module ${absolute}: no export "${exportName}"${hint}`);
+  }
+  const fn = namespace[exportName];
+  if (typeof fn !== 'function') {
+    throw new UsageError(`function module ${absolute}: export "${exportName}" is not a function (it is ${describeType(fn)})`);
+  }
+  return { moduleUrl, exportName };
+}
+
+function describeType(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+const killedOutcome: TaskOutcome = { ok: false, error: 'killed' };
+
+/** The main thread's side of one task. */
+class FunctionTask implements RunningTask {
+  readonly done: Promise<TaskOutcome>;
+  private resolve!: (outcome: TaskOutcome) => void;
+  private readonly killer = new AbortController();
+  private started = false;
+  private stopRequested = false;
+  private ended = false;
+
+  constructor(
+    readonly key: number,
+    private readonly context: TaskContext,
+    private readonly broadcastStop: (key: number) => void,
+    private readonly forget: (key: number) => void,
+  ) {
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  get killSignal(): AbortSignal {
+    return this.killer.signal;
+  }
+
+  stop(): void {
+    if (this.ended || this.stopRequested) return;
+    this.stopRequested = true;
+    if (this.started) this.broadcastStop(this.key);
+  }
+
+  kill(): void {
+    if (!this.ended) this.killer.abort();
+  }
+
+  onMessage(message: ThreadMessage): void {
+    switch (message.kind) {
+      case 'started':
+        this.started = true;
+        if (this.stopRequested) this.broadcastStop(this.key);
+        return;
+      case 'log':
+        for (const line of message.text.split(/\r?\n/)) this.log(line);
+        return;
+      case 'ended':
+        this.end(message.outcome);
+        return;
+    }
+  }
+
+  /** The piscina run failed: the thread was terminated by `kill()`, or it died. */
+  onRunFailed(err: unknown): void {
+    if (this.killer.signal.aborted) this.end(killedOutcome);
+    else this.end({ ok: false, error: `the task's thread failed: ${errorMessage(err)}` });
+  }
+
+  private log(line: string): void {
+    try {
+      this.context.log(line, 'stdout');
+    } catch {
+      // The worker's log sink failing must not take the pool's message handler down.
+    }
+  }
+
+  private end(outcome: TaskOutcome): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.forget(this.key);
+    this.resolve(outcome);
+  }
+}
+
+class FunctionProcessor implements Processor {
+  private readonly pool: Piscina<TaskPayload, void>;
+  /**
+   * Stop requests to every thread. Ref'd while tasks are in flight: piscina
+   * unrefs a thread as soon as its run returns, and a task's `ended` message
+   * may still be on its way; without this the process could exit before it.
+   */
+  private readonly stops: BroadcastChannel;
+  private readonly tasks = new Map<number, FunctionTask>();
+  private nextKey = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly name: string,
+    setup: ThreadSetup,
+    numWorkers: number,
+  ) {
+    this.stops = new BroadcastChannel(setup.stopChannel);
+    this.stops.unref();
+    this.pool = new Piscina({
+      filename: threadFile.href,
+      minThreads: numWorkers,
+      maxThreads: numWorkers,
+      idleTimeout: idleTimeoutMs,
+      concurrentTasksPerWorker: 1,
+      workerData: setup,
+    });
+    this.pool.on('message', (message: unknown) => {
+      if (isThreadMessage(message)) this.tasks.get(message.key)?.onMessage(message);
+    });
+    // A thread that fails outside any task (an unhandled rejection a task left
+    // behind) is replaced by piscina; without a listener the event would crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  start(context: TaskContext): RunningTask {
+    const key = this.nextKey++;
+    const task = new FunctionTask(
+      key,
+      context,
+      (stopKey) => this.stops.postMessage({ kind: 'stop', key: stopKey } satisfies StopMessage),
+      (doneKey) => this.forget(doneKey),
+    );
+    if (this.tasks.size === 0) this.stops.ref();
+    this.tasks.set(key, task);
+    const payload: TaskPayload = { key, taskId: context.task.id, kwargsJson: context.task.kwargsJson };
+    // A fulfilled run needs nothing: its `ended` message was posted before it returned.
+    this.pool.run(payload, { signal: task.killSignal }).catch((err: unknown) => task.onRunFailed(err));
+    return task;
+  }
+
+  private forget(key: number): void {
+    this.tasks.delete(key);
+    if (this.tasks.size === 0) this.stops.unref();
+  }
+
+  /**
+   * Destroys the pool (terminating its threads; a task still running ends as
+   * failed); calling it again returns the same promise. The stop channel closes
+   * last, whatever happens, so a `stop()` during the destroy still has it.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.pool.destroy().finally(() => this.stops.close());
+    return this.closing;
+  }
+}

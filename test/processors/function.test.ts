@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { JobQueue, pushTasks, UsageError, Worker } from '../../src/index.js';
+import { createFunctionProcessor } from '../../src/processors/function.js';
+import type { Processor, RunningTask, TaskOutcome } from '../../src/processors/processor.js';
+import { createTask, type Kwargs, type Task } from '../../src/task/task.js';
+import { repoRoot } from '../helpers/paths.js';
+import { waitFor } from '../helpers/wait.js';
+
+const fixtures = path.join(repoRoot, 'test', 'fixtures', 'functions');
+const tasksModule = path.join(fixtures, 'tasks.js');
+const deadlineMs = 30_000;
+
+interface Started {
+  readonly task: Task;
+  readonly running: RunningTask;
+  readonly lines: string[];
+}
+
+function start(processor: Processor, kwargs: Kwargs = {}): Started {
+  const task = createTask(kwargs, { deterministicId: false });
+  const lines: string[] = [];
+  const running = processor.start({ task, queueName: 'test', log: (line) => lines.push(line) });
+  return { task, running, lines };
+}
+
+/** The task's outcome, failing the test if it takes longer than the deadline. */
+async function outcomeOf(running: RunningTask, ms = deadlineMs): Promise<TaskOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the task did not end within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([running.done, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Whether `done` is still pending once everything already queued has run. */
+async function isPending(running: RunningTask): Promise<boolean> {
+  const pending = Symbol('pending');
+  const value = await Promise.race([running.done, new Promise((resolve) => setImmediate(() => resolve(pending)))]);
+  return value === pending;
+}
+
+async function waitForLine(started: Started, line: string): Promise<void> {
+  await waitFor(() => started.lines.includes(line), {
+    timeoutMs: deadlineMs,
+    message: () => `no line "${line}" in ${JSON.stringify(started.lines)}`,
+  });
+}
+
+describe('function processor', () => {
+  it('returns the function result, by default export, with the module spec as its name', async () => {
+    const processor = await createFunctionProcessor({ module: path.join(fixtures, 'add.js'), numWorkers: 2 });
+    try {
+      assert.equal(processor.name, path.join(fixtures, 'add.js'));
+      const outcome = await outcomeOf(start(processor, { a: 2, b: 3 }).running);
+      assert.deepEqual(outcome, { ok: true, result: { sum: 5 } });
+    } finally {
+      await processor.close();
+    }
+  });
+
+  it('resolves PATH against the current directory', async () => {
+    const relative = path.relative(process.cwd(), path.join(fixtures, 'add.js'));
+    const processor = await createFunctionProcessor({ module: relative, numWorkers: 1 });
+    try {
+      assert.deepEqual(await outcomeOf(start(processor, { a: 1, b: 1 }).running), { ok: true, result: { sum: 2 } });
+    } finally {
+      await processor.close();
+    }
+  });
+
+  describe('with named exports', () => {
+    const processors: Processor[] = [];
+    after(() => Promise.all(processors.map((processor) => processor.close())));
+    async function open(name: string, numWorkers = 2): Promise<Processor> {
+      const processor = await createFunctionProcessor({ module: `${tasksModule}#${name}`, numWorkers });
+      processors.push(processor);
+      return processor;
+    }
+
+    it('turns a throw into a failure with the message and the stack', async () => {
+      const outcome = await outcomeOf(start(await open('fails')).running);
+      assert.equal(outcome.ok, false);
+      assert.ok(!outcome.ok);
+      assert.equal(outcome.error, 'bad input: b is missing');
+      assert.match(outcome.detail ?? '', /^Error: bad input: b is missing\n\s+at fails \(.*tasks\.js/);
+    });
+
+    it('delivers ctx.log lines in order before done', async () => {
+      const started = start(await open('logs'));
+      const outcome = await outcomeOf(started.running);
+      assert.deepEqual(outcome, { ok: true, result: 'logged' });
+      assert.deepEqual(started.lines, ['first 1 { x: 1 }', 'second', 'two', 'lines']);
+    });
+
+    it('gives the task id as ctx.taskId', async () => {
+      const started = start(await open('taskId'));
+      assert.deepEqual(await outcomeOf(started.running), { ok: true, result: started.task.id });
+    });
+
+    it('passes a class instance as plain data', async () => {
+      assert.deepEqual(await outcomeOf(start(await open('classInstance')).running), { ok: true, result: { x: 3, y: 4 } });
+    });
+
+    it('fails clearly on a result that cannot be cloned', async () => {
+      const processor = await open('notCloneable', 1);
+      const outcome = await outcomeOf(start(processor).running);
+      assert.ok(!outcome.ok);
+      assert.match(outcome.error, /^result is not structured-cloneable: /);
+      // The thread survived it.
+      assert.deepEqual(await outcomeOf(start(processor).running), outcome);
+    });
+
+    it('fires ctx.signal on stop(); done resolves with what the function returns', async () => {
+      const started = start(await open('waitsForStop'));
+      await waitForLine(started, 'waiting');
+      assert.ok(await isPending(started.running));
+      started.running.stop();
+      started.running.stop();
+      assert.deepEqual(await outcomeOf(started.running), { ok: true, result: 'checkpointed' });
+    });
+
+    it('fires ctx.signal on stop(); a function may answer it by throwing', async () => {
+      const started = start(await open('abortsOnStop'));
+      await waitForLine(started, 'waiting');
+      started.running.stop();
+      const outcome = await outcomeOf(started.running);
+      assert.ok(!outcome.ok);
+      assert.equal(outcome.error, 'This operation was aborted');
+      assert.match(outcome.detail ?? '', /^AbortError/);
+    });
+
+    it('keeps a stop that comes before the thread has picked the task up', async () => {
+      const processor = await open('waitsForStop', 1);
+      const all = Array.from({ length: 4 }, () => start(processor));
+      for (const started of all) started.running.stop();
+      for (const started of all) {
+        assert.deepEqual(await outcomeOf(started.running), { ok: true, result: 'checkpointed' });
+      }
+    });
+
+    it('kills a function that ignores the stop; the pool goes on', async () => {
+      const processor = await open('ignoresStop', 1);
+      const started = start(processor);
+      await waitForLine(started, 'running');
+      started.running.stop();
+      await waitForLine(started, 'stop heard, ignored');
+      assert.ok(await isPending(started.running), 'stop() alone does not end it');
+      started.running.kill();
+      started.running.kill();
+      assert.deepEqual(await outcomeOf(started.running), { ok: false, error: 'killed' });
+
+      const next = start(processor);
+      await waitForLine(next, 'running');
+      next.running.kill();
+      assert.deepEqual(await outcomeOf(next.running), { ok: false, error: 'killed' });
+    });
+
+    it('kills a thread stuck in a busy loop, and the next task runs', async () => {
+      const processor = await createFunctionProcessor({ module: `${tasksModule}#spins`, numWorkers: 1 });
+      processors.push(processor);
+      const started = start(processor);
+      await waitForLine(started, 'spinning');
+      started.running.stop();
+      assert.ok(await isPending(started.running));
+      started.running.kill();
+      assert.deepEqual(await outcomeOf(started.running), { ok: false, error: 'killed' });
+      const next = start(processor);
+      await waitForLine(next, 'spinning');
+      next.running.kill();
+      assert.deepEqual(await outcomeOf(next.running), { ok: false, error: 'killed' });
+    });
+
+    it('kills a task still waiting in the pool', async () => {
+      const processor = await open('ignoresStop', 1);
+      const first = start(processor);
+      const queued = start(processor);
+      queued.running.kill();
+      assert.deepEqual(await outcomeOf(queued.running), { ok: false, error: 'killed' });
+      await waitForLine(first, 'running');
+      first.running.kill();
+      assert.deepEqual(await outcomeOf(first.running), { ok: false, error: 'killed' });
+      assert.deepEqual(queued.lines, []);
+    });
+  });
+
+  it('keeps the process alive until every done has resolved', async () => {
+    // 5,000 tasks on 4 threads caught a task whose `ended` message was still
+    // in flight when piscina had already unref'd its thread (exit code 13).
+    const child = spawn(process.execPath, [path.join(fixtures, 'await-tasks.js'), '5000', '4'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, output);
+    assert.equal(output.trim(), 'succeeded 5000');
+  });
+
+  describe('refuses a bad module with a UsageError', () => {
+    async function refusal(module: string): Promise<string> {
+      const err: unknown = await createFunctionProcessor({ module, numWorkers: 1 }).then(
+        async (processor) => {
+          await processor.close();
+          assert.fail(`${module} was accepted`);
+        },
+        (rejection: unknown) => rejection,
+      );
+      assert.ok(err instanceof UsageError, String(err));
+      assert.doesNotMatch(err.message, /\n/);
+      return err.message;
+    }
+
+    it('a missing file', async () => {
+      const missing = path.join(fixtures, 'missing.js');
+      assert.equal(await refusal(missing), `function module ${missing}: file not found`);
+    });
+
+    it('a file that is not a module', async () => {
+      const file = path.join(fixtures, 'not-a-module.js');
+      assert.match(await refusal(file), new RegExp(`^function module ${file}: not a module that can be imported: `));
+    });
+
+    it('a missing export', async () => {
+      assert.equal(await refusal(`${tasksModule}#nope`), `function module ${tasksModule}: no export "nope"`);
+      assert.match(await refusal(tasksModule), /no export "default"; name one with PATH#exportName$/);
+    });
+
+    it('an export that is not a function', async () => {
+      assert.equal(
+        await refusal(`${tasksModule}#notAFunction`),
+        `function module ${tasksModule}: export "notAFunction" is not a function (it is a number)`,
+      );
+    });
+
+    it('a pool size that is not a positive integer', async () => {
+      const err: unknown = await createFunctionProcessor({ module: tasksModule, numWorkers: 0 }).catch((e: unknown) => e);
+      assert.ok(err instanceof UsageError);
+      assert.equal(err.message, 'numWorkers must be an integer of at least 1, got 0');
+    });
+
+    it('an empty export name', async () => {
+      assert.match(await refusal(`${tasksModule}#`), /expected PATH or PATH#exportName/);
+    });
+  });
+});
+
+describe('a worker running function tasks', () => {
+  let home: string;
+  before(async () => {
+    home = await mkdtemp(path.join(os.tmpdir(), 'jobq-function-'));
+  });
+  after(() => rm(home, { recursive: true, force: true }));
+
+  it('runs 1,000 tasks on 4 threads, each exactly once', async (t) => {
+    const queue = await JobQueue.open('local/functions', { env: { ...process.env, JOBQ_HOME: home } });
+    const processor = await createFunctionProcessor({ module: path.join(fixtures, 'add.js'), numWorkers: 4 });
+    try {
+      const count = 1000;
+      await pushTasks(
+        queue,
+        Array.from({ length: count }, (_, i) => ({ a: i, b: 1 })),
+      );
+      const startedAt = performance.now();
+      const result = await new Worker(queue, processor, { numWorkers: 4, controlIntervalMs: 0 }).run();
+      const seconds = (performance.now() - startedAt) / 1000;
+      t.diagnostic(`${count} tasks in ${seconds.toFixed(2)} s (${Math.round(count / seconds)} tasks/s)`);
+      assert.equal(result.exitCode, 0);
+      assert.equal(result.reason, 'drained');
+      assert.equal(result.leased, count);
+      assert.deepEqual(result.stats, {
+        succeeded: count,
+        failed: 0,
+        retried: 0,
+        deadLettered: 0,
+        cancelled: 0,
+        lockLost: 0,
+        invalid: 0,
+        unsettled: 0,
+      });
+      assert.equal(await queue.store.size(), 0);
+    } finally {
+      await processor.close();
+      await queue.close();
+    }
+  });
+});
