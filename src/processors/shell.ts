@@ -1,0 +1,293 @@
+/**
+ * The shell processor (SPEC §7): a task's `cmd` runs as `bash -c CMD` in a
+ * session of its own, so that every process it starts can be found and
+ * signalled (session.ts), whether or not bash exec'd it and whatever process
+ * group it moved to. Its output is logged line by line as it arrives.
+ *
+ * One run goes through these states:
+ *
+ * - running: the shell runs. Nothing is polled; the shell's exit event ends
+ *   the state. stop() moves to stopping, kill() to killing.
+ * - stopping: every process of the session got SIGTERM. The session is
+ *   re-scanned every WATCH_INTERVAL_MS; a process that appeared since (bash
+ *   forking in a trap) gets its SIGTERM then; each process gets one. The state
+ *   lasts until no process of the session is left, however long a program
+ *   takes to write its checkpoint. kill() moves to killing.
+ * - killing: as stopping, with SIGKILL to every process at each scan.
+ * - finishing: the shell has exited (after a stop or kill: the whole session
+ *   has). The output is drained: the pipes close when the last writer exits,
+ *   but a process outside the session may hold them, so after DRAIN_GRACE_MS
+ *   what was read is what the task wrote. On a normal end, what the task left
+ *   behind in its session gets SIGTERM, and SIGKILL after LEFTOVER_KILL_MS in
+ *   the background; `done` settles without waiting for that. stop() and kill()
+ *   do nothing any more.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import { setImmediate as nextIteration } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
+import { errorMessage } from '../errors.js';
+import { LineSplitter } from './line-splitter.js';
+import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from './processor.js';
+import { startPtyShell } from './pty.js';
+import { endLeftovers, ProcessSession } from './session.js';
+
+export interface ShellProcessorOptions {
+  /** Run commands under a pseudo-terminal (node-pty), so programs line-buffer their output. Default false. */
+  emulateTty?: boolean;
+  /** Run `bash --login -c CMD`, reading the login profile. Default: true when JOBQ_USE_LOGIN_SHELL=1 in `env`. */
+  loginShell?: boolean;
+  /** The environment every task starts from, before its own `env`. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface ResolvedShellOptions {
+  readonly emulateTty: boolean;
+  readonly loginShell: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  /** bash from the PATH of `env`, else /bin/sh. */
+  readonly shell: string;
+}
+
+/** How a shell is started: file, arguments, working directory and complete environment. */
+export interface ShellLaunch {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd: string | undefined;
+  readonly env: Record<string, string>;
+}
+
+export interface ShellExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A started shell, through pipes or a pseudo-terminal. */
+export interface ShellChild {
+  /** The shell's pid, which is its session's id; undefined when it could not be started. */
+  readonly pid: number | undefined;
+  /** Settles when the shell has exited, with an Error when it could not be started. */
+  readonly exited: Promise<ShellExit | Error>;
+  /** Settles when the output has been read to its end (every writer has closed it). */
+  readonly drained: Promise<void>;
+  /** Passes on a last unterminated line and frees the streams; later output is dropped. */
+  release(): void;
+}
+
+/** After the shell's exit, how long a process outside the session may hold the pipes open. */
+const DRAIN_GRACE_MS = 100;
+/** How often a stopped or killed session is re-scanned. */
+const WATCH_INTERVAL_MS = 100;
+/** How long leftovers of a finished task have between SIGTERM and SIGKILL. */
+const LEFTOVER_KILL_MS = 5000;
+
+function findShell(env: NodeJS.ProcessEnv): string {
+  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
+    if (!path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, 'bash');
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here; try the next directory
+    }
+  }
+  return '/bin/sh';
+}
+
+function resolveOptions(options: ShellProcessorOptions): ResolvedShellOptions {
+  const env = options.env ?? process.env;
+  return {
+    emulateTty: options.emulateTty ?? false,
+    loginShell: options.loginShell ?? env['JOBQ_USE_LOGIN_SHELL'] === '1',
+    env,
+    shell: findShell(env),
+  };
+}
+
+function envValue(value: unknown): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+/** The launch for a task, or why the task cannot run. */
+function prepareLaunch(
+  context: TaskContext,
+  options: ResolvedShellOptions,
+): { launch: ShellLaunch } | { error: string } {
+  const { cmd, env: taskEnv, cwd } = context.task.kwargs;
+  if (typeof cmd !== 'string') return { error: 'shell task has no cmd' };
+  if (taskEnv !== undefined && taskEnv !== null && (typeof taskEnv !== 'object' || Array.isArray(taskEnv))) {
+    return { error: 'shell task env must be an object' };
+  }
+  if (cwd !== undefined && cwd !== null) {
+    if (typeof cwd !== 'string') return { error: 'shell task cwd must be a string' };
+    const stat = statSync(cwd, { throwIfNoEntry: false });
+    if (stat === undefined) return { error: `cwd does not exist: ${cwd}` };
+    if (!stat.isDirectory()) return { error: `cwd is not a directory: ${cwd}` };
+  }
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
+  env['PYTHONUNBUFFERED'] = '1';
+  for (const [name, value] of Object.entries(taskEnv ?? {})) env[name] = envValue(value);
+  env['JOBQ_TASK_ID'] = context.task.id;
+  env['JOBQ_QUEUE_NAME'] = context.queueName;
+  const isBash = path.basename(options.shell) === 'bash';
+  const args = isBash && options.loginShell ? ['--login', '-c', cmd] : ['-c', cmd];
+  return { launch: { file: options.shell, args, cwd: typeof cwd === 'string' ? cwd : undefined, env } };
+}
+
+function readLines(stream: Readable, splitter: LineSplitter): Promise<void> {
+  stream.setEncoding('utf8');
+  stream.on('data', (text: string) => splitter.push(text));
+  stream.on('end', () => splitter.end());
+  // A read error ends the stream like its end does (it is destroyed and
+  // closes); without a listener it would be thrown.
+  stream.on('error', () => splitter.end());
+  return new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
+/** Starts the shell in a new session with stdin /dev/null and its output through pipes. */
+function startPipedShell(launch: ShellLaunch, log: (line: string, stream: OutputStream) => void): ShellChild {
+  const child = spawn(launch.file, launch.args, {
+    ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
+    env: launch.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const stdout = new LineSplitter((line) => log(line, 'stdout'));
+  const stderr = new LineSplitter((line) => log(line, 'stderr'));
+  const exited = new Promise<ShellExit | Error>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // Also the listener that keeps a later 'error' from being thrown.
+    child.on('error', (err) => resolve(new Error(`cannot start ${launch.file}: ${err.message}`, { cause: err })));
+  });
+  const drained = Promise.all([readLines(child.stdout, stdout), readLines(child.stderr, stderr)]).then(() => undefined);
+  return {
+    pid: child.pid,
+    exited,
+    drained,
+    release() {
+      stdout.end();
+      stderr.end();
+      child.stdout.destroy();
+      child.stderr.destroy();
+    },
+  };
+}
+
+function outcomeOf(exit: ShellExit | Error): TaskOutcome {
+  if (exit instanceof Error) return { ok: false, error: exit.message };
+  if (exit.code === 0) return { ok: true };
+  if (exit.signal !== null) return { ok: false, error: `killed by ${exit.signal}`, exitCode: null, signal: exit.signal };
+  return { ok: false, error: `exit code ${exit.code}`, exitCode: exit.code, signal: null };
+}
+
+/** A task that ended before it started. */
+function settledTask(outcome: TaskOutcome): RunningTask {
+  return { done: Promise.resolve(outcome), stop() {}, kill() {} };
+}
+
+/** One run of a shell task; see the state machine at the top of this file. */
+class ShellRun implements RunningTask {
+  readonly done: Promise<TaskOutcome>;
+  private state: 'running' | 'stopping' | 'killing' | 'finishing' = 'running';
+  private readonly session: ProcessSession | undefined;
+  /** The watch of a stopped or killed session; settles when none of its processes is left. */
+  private watching: Promise<void> | undefined;
+  /** Ends the watch's current pause, so that kill() acts at once. */
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly child: ShellChild) {
+    this.session = child.pid === undefined ? undefined : new ProcessSession(child.pid);
+    this.done = this.run();
+  }
+
+  stop(): void {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.watching = this.watch();
+  }
+
+  kill(): void {
+    if (this.state === 'killing' || this.state === 'finishing') return;
+    this.state = 'killing';
+    this.watching ??= this.watch();
+    this.wake?.();
+  }
+
+  private async run(): Promise<TaskOutcome> {
+    const exit = await this.child.exited;
+    await this.drain();
+    if (this.state === 'running') {
+      this.state = 'finishing';
+      this.child.release();
+      if (this.session !== undefined) endLeftovers(this.session, LEFTOVER_KILL_MS);
+      return outcomeOf(exit);
+    }
+    await this.watching;
+    await this.drain();
+    this.state = 'finishing';
+    this.child.release();
+    return outcomeOf(exit);
+  }
+
+  /** Signals the session at once and at every interval until none of its processes is left. */
+  private async watch(): Promise<void> {
+    const session = this.session;
+    if (session === undefined) return;
+    while (this.state === 'killing' ? session.kill() : session.terminate()) {
+      await this.pause(WATCH_INTERVAL_MS);
+    }
+  }
+
+  /** A pause that wake() ends early. Its timer is ref'd: a pending `done` is work this process must not exit on. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.wake = end;
+    });
+  }
+
+  /** Waits until the output is read to its end, or DRAIN_GRACE_MS and one more pass over the pipes. */
+  private async drain(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'grace'>((resolve) => {
+      timer = setTimeout(() => resolve('grace'), DRAIN_GRACE_MS);
+    });
+    const first = await Promise.race([this.child.drained, grace]);
+    clearTimeout(timer);
+    // One more event-loop iteration reads what the pipes already hold, even
+    // when the grace timer fired before a late read on a busy machine.
+    if (first === 'grace') await nextIteration();
+  }
+}
+
+function startShellTask(context: TaskContext, options: ResolvedShellOptions): RunningTask {
+  const prepared = prepareLaunch(context, options);
+  if ('error' in prepared) return settledTask({ ok: false, error: prepared.error });
+  let child: ShellChild;
+  try {
+    child = options.emulateTty
+      ? startPtyShell(prepared.launch, (line) => context.log(line, 'stdout'))
+      : startPipedShell(prepared.launch, (line, stream) => context.log(line, stream));
+  } catch (err) {
+    return settledTask({ ok: false, error: `cannot start the shell: ${errorMessage(err)}` });
+  }
+  return new ShellRun(child);
+}
+
+/** The `shell` task type: runs `kwargs.cmd` with bash (SPEC §7). */
+export function createShellProcessor(options: ShellProcessorOptions = {}): Processor {
+  const resolved = resolveOptions(options);
+  return {
+    name: 'shell',
+    start: (context) => startShellTask(context, resolved),
+    close: () => Promise.resolve(),
+  };
+}
