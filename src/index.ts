@@ -20,7 +20,17 @@ export type { Backend, QueueStore, Lease, BackendCapabilities } from './backends
 export { Worker, type WorkerResult, type WorkerStats } from './worker/worker.js';
 export type { WorkerOptions, IdlePolicy } from './worker/options.js';
 export type { Processor, RunningTask, TaskContext, TaskOutcome } from './processors/processor.js';
-export { createProcessor } from './processors/registry.js';
+export { createProcessor, type ProcessorOptions } from './processors/registry.js';
+export {
+  loadTaskTypes,
+  taskTypesHook,
+  type TaskType,
+  type TaskTypeCatalog,
+  type TaskTypeDefinition,
+  type TaskTypeHooks,
+  type TaskTypesHook,
+} from './processors/task-types.js';
+export { createFunctionProcessor, type FunctionTaskContext, type TaskFunction } from './processors/function.js';
 export { shellTaskKwargs, kwargsFromLines, type PushManyOptions } from './push.js';
 export { createLogger, type Logger, type LoggerOptions } from './log/logger.js';
 export { parseDuration } from './options/duration.js';

@@ -8,7 +8,8 @@ import os from 'node:os';
 import type { Backend, Lease, PeekedMessage, QueueStore } from './backends/backend.js';
 import { openBackend } from './backends/open.js';
 import { CONTROL_SUFFIX, DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from './backends/spec.js';
-import { hasCode, type InvalidTaskError, TaskTooLargeError } from './errors.js';
+import { UsageError, errorMessage, hasCode, type InvalidTaskError, TaskTooLargeError } from './errors.js';
+import { sleep } from './worker/sleep.js';
 import { parseTask, serializeTask, withRetries, type Task } from './task/task.js';
 
 /** A leased message: a task, or a body that is not a valid task (with the reason). */
@@ -28,6 +29,9 @@ function decode(body: string): { task: Task; invalid?: undefined } | { task?: un
     throw err;
   }
 }
+
+/** What a producer waiting for a task gets back. */
+export type TaskResult = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string };
 
 /** What the dead-letter queue keeps of a task that failed for good. */
 export interface DeadLetterRecord {
@@ -146,6 +150,47 @@ export class JobQueue {
     if (!fits(body)) body = lease.body;
     await this.deadLetters.push([body]);
     await this.store.complete(lease);
+  }
+
+  /** Keeps the outcome of a task that asked for a reply, where the backend keeps results. */
+  async putResult(task: Task, outcome: TaskResult): Promise<void> {
+    if (!task.replyRequested || !this.store.putResult) return;
+    let body: string;
+    try {
+      body = JSON.stringify({ id: task.id, ...outcome });
+    } catch (err) {
+      body = JSON.stringify({ id: task.id, ok: outcome.ok, error: `the result is not JSON: ${errorMessage(err)}` });
+    }
+    await this.store.putResult(task.id, body);
+  }
+
+  /** Refuses, before anything is pushed, to wait for results on a backend that does not keep them. */
+  assertKeepsResults(): void {
+    if (!this.backend.capabilities.results || !this.store.takeResults) {
+      throw new UsageError(`${this.backend.description} does not keep task results; only local/ queues do`);
+    }
+  }
+
+  /**
+   * Waits for the results of these tasks (pushed with `replyRequested`),
+   * calling `onResult` for each as it arrives; polls every `pollMs` (default
+   * 200 ms). Resolves when all have arrived or `signal` aborts.
+   */
+  async waitForResults(
+    taskIds: readonly string[],
+    options: { onResult: (result: TaskResult & { id: string }) => void; signal?: AbortSignal; pollMs?: number },
+  ): Promise<void> {
+    this.assertKeepsResults();
+    const take = (ids: string[]) => this.store.takeResults?.(ids) ?? Promise.resolve(new Map<string, string>());
+    const pending = new Set(taskIds);
+    while (pending.size > 0 && !options.signal?.aborted) {
+      const found = await take([...pending]);
+      for (const [id, body] of found) {
+        pending.delete(id);
+        options.onResult(JSON.parse(body) as TaskResult & { id: string });
+      }
+      if (pending.size > 0) await sleep(options.pollMs ?? 200, options.signal);
+    }
   }
 
   /** Dead-letter records from the front of NAME-failed. */

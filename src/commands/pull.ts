@@ -10,7 +10,12 @@ export default class PullCommand extends JobqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(PullCommand);
     const logger = this.makeLogger(flags);
-    const processor = await createProcessor(flags.proc, { numWorkers: 1, emulateTty: flags['emulate-tty'] });
+    const processor = await createProcessor(
+      flags.proc,
+      { numWorkers: 1, emulateTty: flags['emulate-tty'] },
+      this.config,
+      (warning) => logger.warn({ event: 'task_type_warning' }, warning),
+    );
     try {
       const result = await this.withQueue(flags, (queue) =>
         new Worker(queue, processor, {

@@ -18,6 +18,10 @@ export default class PushCommand extends JobqCommand {
     env: Flags.string({ char: 'e', summary: 'KEY=VAL added to every task\'s environment (repeatable).', multiple: true }),
     'num-retries': Flags.integer({ summary: 'Retries after a failure before dead-lettering.', default: 0, min: 0 }),
     'num-workers': Flags.integer({ summary: 'Batches enqueued concurrently.', default: 10, min: 1 }),
+    wait: Flags.boolean({
+      summary: 'Wait for the results and print each as a JSON line when its task completes (local/ queues).',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
@@ -29,10 +33,11 @@ export default class PushCommand extends JobqCommand {
       ? kwargsFromLines(await readStdinLines('give -c CMD or pipe tasks into stdin, one a line'), env)
       : (flags.cmd ?? []).map((cmd, index) => ({ kwargs: shellTaskKwargs(cmd, env), line: index + 1 }));
     await this.withQueue(flags, async (queue) => {
-      const { bodies } = prepareTasks(
+      if (flags.wait) queue.assertKeepsResults();
+      const { tasks, bodies } = prepareTasks(
         queue,
         numbered.map((entry) => entry.kwargs),
-        { numRetries: flags['num-retries'] },
+        { numRetries: flags['num-retries'], replyRequested: flags.wait },
         (index) => (fromStdin ? `line ${numbered[index]?.line}` : `-c number ${index + 1}`),
       );
       const progress = progressBar(bodies.length, 'enqueued');
@@ -42,6 +47,15 @@ export default class PushCommand extends JobqCommand {
         progress.stop();
       }
       this.logToStderr(`enqueued ${bodies.length} task(s) to ${queue.name}`);
+      if (!flags.wait) return;
+      let failed = 0;
+      await queue.waitForResults([...new Set(tasks.map((task) => task.id))], {
+        onResult: (result) => {
+          if (!result.ok) failed += 1;
+          this.log(JSON.stringify(result));
+        },
+      });
+      if (failed > 0) process.exitCode = 1;
     });
   }
 }

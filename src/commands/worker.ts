@@ -14,7 +14,12 @@ export default class WorkerCommand extends JobqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(WorkerCommand);
     const logger = this.makeLogger(flags);
-    const processor = await createProcessor(flags.proc, { numWorkers: flags['num-workers'], emulateTty: flags['emulate-tty'] });
+    const processor = await createProcessor(
+      flags.proc,
+      { numWorkers: flags['num-workers'], emulateTty: flags['emulate-tty'] },
+      this.config,
+      (warning) => logger.warn({ event: 'task_type_warning' }, warning),
+    );
     try {
       const result = await this.withQueue(flags, (queue) =>
         new Worker(queue, processor, {

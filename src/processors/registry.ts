@@ -1,10 +1,13 @@
 /**
- * Task types by name. `shell` is built in; more come from plugins and module
- * paths (function tasks).
+ * Task types by name (`--proc`, SPEC §8): a name defined through the
+ * `jobq:task-types` hook (the built-in `shell`, or a plugin's), else a function
+ * module path. The function processor is imported only when one is asked for,
+ * so that `--proc shell` does not pay for loading the thread pool.
  */
+import type { Config } from '@oclif/core';
 import { UsageError } from '../errors.js';
 import type { Processor } from './processor.js';
-import { createShellProcessor } from './shell.js';
+import { loadTaskTypes, type TaskType } from './task-types.js';
 
 export interface ProcessorOptions {
   /** Slots that will run tasks at once (thread pools size themselves by it). */
@@ -13,7 +16,65 @@ export interface ProcessorOptions {
   emulateTty: boolean;
 }
 
-export async function createProcessor(name: string, options: ProcessorOptions): Promise<Processor> {
-  if (name === 'shell') return createShellProcessor({ emulateTty: options.emulateTty });
-  throw new UsageError(`unknown task type "${name}": available types are: shell`);
+/** Where warnings about plugins go when the caller gives no sink: Node's process warnings. */
+function emitWarning(message: string): void {
+  process.emitWarning(message, { code: 'JOBQ_TASK_TYPE' });
+}
+
+/**
+ * The processor for `name`: a task type from the `jobq:task-types` hook, or a
+ * function module (`./tasks.js`, `./tasks.js#export`). Throws a UsageError for
+ * an unknown name, listing the available ones.
+ *
+ * @param config the CLI's oclif config; default: jobq's, loaded with the plugins
+ *   installed or linked with `jobq plugins`.
+ * @param warn receives one line per plugin that failed or returned a bad
+ *   definition (default: `process.emitWarning`).
+ */
+export async function createProcessor(
+  name: string,
+  options: ProcessorOptions,
+  config?: Config,
+  warn: (message: string) => void = emitWarning,
+): Promise<Processor> {
+  const catalog = await loadTaskTypes(config);
+  for (const warning of catalog.warnings) warn(warning);
+  const type = catalog.types.find((candidate) => candidate.name === name);
+  if (type) return instantiate(type, options);
+  if (looksLikeModule(name)) return createFunctionProcessor(name, options.numWorkers);
+  const available = catalog.types.map((candidate) => candidate.name).join(', ');
+  throw new UsageError(
+    `unknown task type "${name}": available task types are: ${available} (or give a function module: ./tasks.js, ./tasks.js#export)`,
+  );
+}
+
+/** Whether `--proc` names a module rather than a task type. */
+function looksLikeModule(name: string): boolean {
+  return name.includes('/') || name.includes('\\') || name.includes('#') || /\.[cm]?[jt]s$/.test(name);
+}
+
+async function createFunctionProcessor(module: string, numWorkers: number): Promise<Processor> {
+  const { createFunctionProcessor: create } = await import('./function.js');
+  return create({ module, numWorkers });
+}
+
+async function instantiate(type: TaskType, options: ProcessorOptions): Promise<Processor> {
+  if (type.kind === 'function') return named(await createFunctionProcessor(type.module, options.numWorkers), type.name);
+  const processor: unknown = await type.createProcessor(options);
+  if (!isProcessor(processor)) {
+    throw new UsageError(`task type "${type.name}" (plugin ${type.plugin}): its createProcessor did not return a processor`);
+  }
+  return processor;
+}
+
+/** A plugin's factory is checked by shape: it is outside this package's type checking. */
+function isProcessor(value: unknown): value is Processor {
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, start, close } = value as Record<keyof Processor, unknown>;
+  return typeof name === 'string' && typeof start === 'function' && typeof close === 'function';
+}
+
+/** The function processor is named after its module; a task type's processor carries the type's name. */
+function named(processor: Processor, name: string): Processor {
+  return { name, start: (context) => processor.start(context), close: () => processor.close() };
 }

@@ -91,7 +91,14 @@ export class TaskExecution {
     }
     if (outcome.ok) {
       logger.info({ event: 'task_success', task_id: task.id }, `task ${task.id} succeeded`);
-      return this.settle(task, () => queue.store.complete(latest), 'succeeded');
+      return this.settle(
+        task,
+        async () => {
+          await queue.putResult(task, { ok: true, result: outcome.result ?? null });
+          await queue.store.complete(latest);
+        },
+        'succeeded',
+      );
     }
     logger.warn(
       { event: 'task_failure', task_id: task.id, error: outcome.error },
@@ -107,12 +114,14 @@ export class TaskExecution {
     logger.error({ event: 'task_give_up', task_id: task.id }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
       task,
-      () =>
-        queue.deadLetter(latest, task.id, {
+      async () => {
+        await queue.deadLetter(latest, task.id, {
           error: outcome.detail ? `${outcome.error}\n${outcome.detail}` : outcome.error,
           output: this.tail.toArray(),
           exitCode: outcome.exitCode ?? null,
-        }),
+        });
+        await queue.putResult(task, { ok: false, error: outcome.error });
+      },
       'dead-lettered',
     );
   }

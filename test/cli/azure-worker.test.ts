@@ -40,6 +40,13 @@ describe('jobq on Azure Storage Queue (Azurite, CLI)', () => {
     assert.equal((await runCli(['devstoreaccount1/bigone', 'size'], { env })).stdout.trim(), '0');
   });
 
+  it('push --wait is refused before anything is pushed: Azure queues keep no results', async () => {
+    const push = await runCli(['devstoreaccount1/nowait', 'push', '--wait', '-c', 'true'], { env });
+    assert.equal(push.code, 2, push.stderr);
+    assert.match(push.stderr, /does not keep task results; only local\/ queues do/);
+    assert.equal((await runCli(['devstoreaccount1/nowait', 'size'], { env })).stdout.trim(), '0');
+  });
+
   it('retries a failing task and dead-letters it with its output', async () => {
     const push = await runCli(['devstoreaccount1/retrying', 'push', '--num-retries', '1', '-c', 'echo boom; exit 4'], { env });
     assert.equal(push.code, 0, push.stderr);

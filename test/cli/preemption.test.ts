@@ -120,6 +120,34 @@ describe('stop sources (CLI)', () => {
     assert.equal((await runCli(['local/stubborn', 'size'], { env })).stdout.trim(), '1');
   });
 
+  it('escalation: a second SIGTERM skips the brace, a third SIGKILLs the stubborn task and exits at once', async () => {
+    await runCli(['local/escalated', 'push', '-c', "trap '' TERM; echo ready; sleep 62"], { env });
+    const worker = startCli(['local/escalated', 'worker'], { env: { ...env, JOBQ_PREEMPTION_TIMEOUT: '300' } });
+    await worker.waitForOutput(/ready/);
+    worker.signal('SIGTERM');
+    await worker.waitForOutput(/bracing for preemption/);
+    worker.signal('SIGTERM');
+    await worker.waitForOutput(/exiting as soon as running tasks are gone/);
+    assert.equal(worker.child.exitCode, null, 'still waiting for the task');
+    worker.signal('SIGINT');
+    const exit = await worker.exited;
+    assert.equal(exit.code, 143, worker.output);
+    assert.match(worker.output, /third interrupt: killing running tasks/);
+    assert.deepEqual(pidsMatching('sleep 62'), []);
+    assert.equal((await runCli(['local/escalated', 'size'], { env })).stdout.trim(), '1');
+    assert.equal((await runCli(['local/escalated', 'peek'], { env })).stdout.trim().split('\n').length, 1, 'released, visible');
+  });
+
+  it('--emulate-tty runs the command under a terminal', async () => {
+    await runCli(['local/terminal', 'push', '-c', 'test -t 1 && echo on-a-tty || echo not-a-tty'], { env });
+    const plain = await runCli(['local/terminal', 'pull'], { env });
+    assert.match(plain.stderr, /not-a-tty/);
+    await runCli(['local/terminal', 'push', '-c', 'test -t 1 && echo on-a-tty || echo not-a-tty'], { env });
+    const tty = await runCli(['local/terminal', 'worker', '--emulate-tty'], { env });
+    assert.equal(tty.code, 0, tty.stderr);
+    assert.match(tty.stderr, /on-a-tty/);
+  });
+
   it('a finished task leaves nothing behind: the worker moves on within 6 s', async () => {
     await runCli(['local/leftovers', 'push', '-c', 'sleep 1237 & echo started', '-c', 'echo next-task'], { env });
     const started = Date.now();
