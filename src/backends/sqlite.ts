@@ -50,9 +50,10 @@ export function openSqliteBackend(file: string): Backend {
     // Create the file ourselves so that it is owner-only from the first byte.
     closeSync(openSync(file, 'a', 0o600));
     db = new Database(file);
+    // The busy timeout first: switching to WAL takes a lock another process may hold.
+    db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 10000');
     db.exec(schema);
   } catch (err) {
     throw new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, {

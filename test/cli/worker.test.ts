@@ -85,7 +85,8 @@ describe('jobq worker on a local queue (CLI)', () => {
   });
 
   it('on SIGINT releases the running tasks and exits 130', async () => {
-    await runCli(['local/interrupted', 'push', '-c', 'echo started-a; sleep 30', '-c', 'echo started-b; sleep 30'], { env });
+    const push = await runCli(['local/interrupted', 'push', '-c', 'echo started-a; sleep 30', '-c', 'echo started-b; sleep 30'], { env });
+    assert.equal(push.code, 0, push.stderr);
     const worker = startCli(['local/interrupted', 'worker', '-n', '2'], { env });
     await worker.waitForOutput(/started-a[\s\S]*started-b|started-b[\s\S]*started-a/);
     worker.signal('SIGINT');
