@@ -37,6 +37,8 @@ export interface ControlListenerOptions {
   store: QueueStore;
   intervalMs: number;
   logger: Logger;
+  /** Whether the worker may take a control message now (not while it is already stopping or braced). */
+  isListening(): boolean;
   onAction(action: ControlAction): void;
 }
 
@@ -65,6 +67,7 @@ export class ControlListener {
 
   private async poll(): Promise<void> {
     const { store, logger } = this.options;
+    if (!this.options.isListening()) return;
     try {
       for (;;) {
         const [lease] = await store.lease(1, 30_000);

@@ -135,6 +135,7 @@ export class Worker {
         store: this.queue.control,
         intervalMs: this.options.controlIntervalMs,
         logger: this.logger,
+        isListening: () => this.broker.phase === 'running',
         onAction: (action) => this.broker.request(action === 'drain' ? 'control-drain' : 'control-stop'),
       }).start();
       asyncCleanups.push(() => control.stop());
