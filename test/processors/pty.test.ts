@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sessionMembers } from '../../src/processors/session.js';
-import { checkpointScript, exited, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
+import { assertStopWaitsForCheckpoint, checkpointScript, exited, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
 
 const tty = { emulateTty: true } as const;
 
@@ -49,15 +49,7 @@ for (const [name, cmd] of [
   ["bash -c 'python3 ...; echo after'", `bash -c '${python} -c "$SCRIPT"; echo after'`],
 ] as const) {
   test(`under emulateTty stop() waits for the checkpoint: ${name}`, async (t) => {
-    const task = startTask(t, { cmd, env: { SCRIPT: checkpointScript } }, tty);
-    const ready = await task.line(/^ready \d+$/);
-    const pid = Number(ready.split(' ')[1]);
-    task.running.stop();
-    await task.finish();
-    const lines = task.stdout();
-    assert.ok(lines.some((line) => line.startsWith('CHECKPOINTING Received signal')), lines.join('\n'));
-    assert.ok(lines.includes('done'), lines.join('\n'));
-    assert.ok(exited(pid), `python (pid ${pid}) was still running when done settled`);
+    await assertStopWaitsForCheckpoint(t, cmd, tty);
   });
 }
 

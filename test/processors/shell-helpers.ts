@@ -146,3 +146,16 @@ export function startTask(
   };
   return under;
 }
+
+/** Starts `cmd` (which runs checkpointScript from $SCRIPT), stops it, and checks the program checkpointed before done settled. */
+export async function assertStopWaitsForCheckpoint(t: TestContext, cmd: string, options: ShellProcessorOptions = {}): Promise<void> {
+  const task = startTask(t, { cmd, env: { SCRIPT: checkpointScript } }, options);
+  const ready = await task.line(/^ready \d+$/);
+  const pid = Number(ready.split(' ')[1]);
+  task.running.stop();
+  await task.finish();
+  const lines = task.stdout();
+  assert.ok(lines.some((line) => line.startsWith('CHECKPOINTING Received signal')), lines.join('\n'));
+  assert.ok(lines.includes('done'), lines.join('\n'));
+  assert.ok(exited(pid), `python (pid ${pid}) was still running when done settled`);
+}

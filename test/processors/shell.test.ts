@@ -4,7 +4,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sessionMembers } from '../../src/processors/session.js';
-import { checkpointScript, exited, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
+import { assertStopWaitsForCheckpoint, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
 
 test('stdout and stderr lines are logged with their stream; a non-zero exit is a failure', async (t) => {
   const task = startTask(t, { cmd: 'echo hello; echo err >&2; exit 3' });
@@ -108,15 +108,7 @@ for (const [name, cmd] of [
   ['python3 ...; echo after (bash forks)', `${python} -c "$SCRIPT"; echo after`],
 ] as const) {
   test(`stop() reaches the program and waits for its checkpoint: ${name}`, async (t) => {
-    const task = startTask(t, { cmd, env: { SCRIPT: checkpointScript } });
-    const ready = await task.line(/^ready \d+$/);
-    const pid = Number(ready.split(' ')[1]);
-    task.running.stop();
-    await task.finish();
-    const lines = task.stdout();
-    assert.ok(lines.some((line) => line.startsWith('CHECKPOINTING Received signal')), lines.join('\n'));
-    assert.ok(lines.includes('done'), lines.join('\n'));
-    assert.ok(exited(pid), `python (pid ${pid}) was still running when done settled`);
+    await assertStopWaitsForCheckpoint(t, cmd);
   });
 }
 
