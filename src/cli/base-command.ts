@@ -42,9 +42,16 @@ export abstract class JobqCommand extends Command {
   private verbose = false;
 
   /** The logger for the parsed global flags. */
-  protected makeLogger(flags: { 'log-format': LogFormat; 'log-level': LogLevel }): Logger {
+  protected makeLogger(
+    flags: { 'log-format': LogFormat; 'log-level': LogLevel },
+    destination?: number | NodeJS.WritableStream,
+  ): Logger {
     this.verbose = flags['log-level'] === 'debug' || flags['log-level'] === 'trace';
-    return createLogger({ format: flags['log-format'], level: flags['log-level'] });
+    return createLogger({
+      format: flags['log-format'],
+      level: flags['log-level'],
+      ...(destination === undefined ? {} : { destination }),
+    });
   }
 
   /** Opens the queue named by the spec (argument, --queue or environment). */

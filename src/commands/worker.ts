@@ -1,5 +1,6 @@
 import { JobqCommand } from '../cli/base-command.js';
 import { workerFlags } from '../cli/worker-flags.js';
+import { workerStatus } from '../cli/worker-status.js';
 import { createProcessor } from '../processors/registry.js';
 import { Worker } from '../worker/worker.js';
 
@@ -13,7 +14,8 @@ export default class WorkerCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(WorkerCommand);
-    const logger = this.makeLogger(flags);
+    const status = workerStatus();
+    const logger = this.makeLogger(flags, status.destination);
     const processor = await createProcessor(
       flags.proc,
       { numWorkers: flags['num-workers'], emulateTty: flags['emulate-tty'] },
@@ -21,8 +23,8 @@ export default class WorkerCommand extends JobqCommand {
       (warning) => logger.warn({ event: 'task_type_warning' }, warning),
     );
     try {
-      const result = await this.withQueue(flags, (queue) =>
-        new Worker(queue, processor, {
+      const result = await this.withQueue(flags, (queue) => {
+        const worker = new Worker(queue, processor, {
           numWorkers: flags['num-workers'],
           visibilityTimeoutMs: flags['visibility-timeout'],
           heartbeat: flags.heartbeat,
@@ -31,10 +33,13 @@ export default class WorkerCommand extends JobqCommand {
           handleSignals: true,
           writePidFile: true,
           logger,
-        }).run(),
-      );
+        });
+        status.start(() => ({ running: worker.runningCount, succeeded: worker.stats.succeeded, failed: worker.stats.failed }));
+        return worker.run();
+      });
       process.exitCode = result.exitCode;
     } finally {
+      status.stop();
       await processor.close();
     }
   }

@@ -14,8 +14,8 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Default `info`. */
   level?: LogLevel;
-  /** Default stderr (2). */
-  destination?: number;
+  /** A file descriptor or a stream (default stderr, 2). */
+  destination?: number | NodeJS.WritableStream;
 }
 
 /** The level for `-v`/`-q` counts: each -v one step more verbose, each -q one step quieter. */
@@ -36,7 +36,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         timestamp: stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
       },
-      pinoDestination({ dest: destination, sync: true }));
+      typeof destination === 'number' ? pinoDestination({ dest: destination, sync: true }) : destination,
+    );
   }
   const stream = pretty({
     destination,

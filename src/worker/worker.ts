@@ -87,6 +87,11 @@ export class Worker {
     };
   }
 
+  /** How many tasks run right now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
   /** Runs until the queue is drained or a stop; calling it again returns the same run. */
   run(): Promise<WorkerResult> {
     this.result ??= this.runOnce();
