@@ -1,0 +1,60 @@
+/**
+ * Function tasks side by side: N no-op function tasks (default 100,000) on
+ * the local backend at -n 4, through jobq's worker (as a user runs it, and
+ * with -q, which skips the two log lines per task), against the same module
+ * straight through a piscina pool of 4 threads (no queue). The figure is
+ * tasks/s of the process that runs them, start-up included.
+ *
+ *   node dist/bench/functions.js [--rounds 3] [--tasks 100000]
+ */
+import path from 'node:path';
+import { baseline, commandLine, integerOptions, jobq, lines, noopTask, repoRoot, Scratch } from './lib/jobq.js';
+import { timed } from './lib/processes.js';
+import { figure, interleaved, ratios, Report, Samples, target } from './lib/results.js';
+
+const { rounds, tasks } = integerOptions({ rounds: 3, tasks: 100_000 });
+const report = new Report('functions', `${tasks} no-op function tasks at -n 4 on local/: jobq vs a bare piscina pool`);
+const scratch = new Scratch();
+const input = scratch.file('kwargs.jsonl', lines(tasks, (index) => JSON.stringify({ i: index })));
+const logFile = scratch.path('output.log');
+const samples = new Samples();
+const perSecond = (ms: number) => tasks / (ms / 1000);
+
+const task = path.relative(repoRoot, noopTask);
+const push = jobq('local/bench', 'push');
+const worker = (...extra: string[]) => jobq('local/bench', 'worker', '-n', '4', '--proc', noopTask, ...extra);
+const piscina = baseline('piscina-noop.js', String(tasks), '4');
+
+async function runJobq(key: string, quiet: boolean): Promise<void> {
+  const env = scratch.freshHome();
+  samples.add(`${key}-push`, perSecond(await timed(...push, { env, stdin: input, logFile })));
+  samples.add(key, perSecond(await timed(...worker(...(quiet ? ['-q'] : [])), { env, logFile })));
+}
+
+try {
+  await interleaved(rounds, [
+    () => runJobq('jobq', false),
+    () => runJobq('jobq-quiet', true),
+    async () => samples.add('piscina', perSecond(await timed(...piscina, { logFile }))),
+  ]);
+} finally {
+  scratch.cleanup();
+}
+
+const line = (file: string, args: readonly string[]) => commandLine(file, args).replace(noopTask, task);
+const figures = [
+  figure({ key: 'jobq', label: 'jobq worker -n 4 --proc noop', command: line(...worker()), unit: 'tasks/s', samples: samples.get('jobq') }),
+  figure({ key: 'jobq-quiet', label: 'jobq worker -n 4 --proc noop -q', command: line(...worker('-q')), unit: 'tasks/s', samples: samples.get('jobq-quiet') }),
+  figure({ key: 'jobq-push', label: 'jobq push (JSON lines)', command: `${line(...push)} < kwargs.jsonl`, unit: 'tasks/s', samples: samples.get('jobq-push') }),
+  figure({ key: 'piscina', label: 'piscina, 4 threads, no queue', command: line(...piscina), unit: 'tasks/s', samples: samples.get('piscina') }),
+];
+const all = [...ratios(figures, 'jobq', ['piscina']), ...ratios(figures, 'jobq-quiet', ['piscina'])];
+report.finish({
+  figures,
+  ratios: all,
+  targets: [
+    target('jobq worker -n 4, tasks/s', figures[0]?.value ?? Number.NaN, '>=', 20_000),
+    target('jobq worker -n 4 -q, tasks/s', figures[1]?.value ?? Number.NaN, '>=', 20_000),
+  ],
+  notes: [`${rounds} rounds; figures are medians; the task module is ${task}`],
+});

@@ -1,0 +1,146 @@
+/**
+ * Running the measured commands: wall time of a child process, its output in
+ * a file (cheap for the child, and there to read when it fails), the memory
+ * of a process tree read from /proc (Linux), and the alternatives' installation.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A file to read stdin from (default: nothing). */
+  stdin?: string;
+  /** Where stdout and stderr go (default: a file in the OS temp folder, read on failure). */
+  logFile: string;
+}
+
+export interface Started {
+  readonly child: ChildProcess;
+  /** The wall time from spawn to exit, ms; rejects when the command failed. */
+  readonly done: Promise<number>;
+}
+
+/** Starts a command; `done` rejects (with its output's tail) unless it exits with one of `okCodes` (or `any` way). */
+export function start(file: string, args: readonly string[], options: RunOptions, okCodes: readonly number[] | 'any' = [0]): Started {
+  const stdin = options.stdin === undefined ? 'ignore' : openSync(options.stdin, 'r');
+  const output = openSync(options.logFile, 'w');
+  const began = performance.now();
+  const child = spawn(file, args, { env: options.env ?? process.env, stdio: [stdin, output, output] });
+  if (typeof stdin === 'number') closeSync(stdin);
+  closeSync(output);
+  const done = new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      const ms = performance.now() - began;
+      if (okCodes === 'any' || (code !== null && okCodes.includes(code))) resolve(ms);
+      else {
+        const tail = readFileSync(options.logFile, 'utf8').slice(-2000);
+        reject(new Error(`${path.basename(file)} ${args.join(' ')} ended with ${code ?? signal}:\n${tail}`));
+      }
+    });
+  });
+  return { child, done };
+}
+
+/** Runs a command to its end and returns its wall time, ms. */
+export function timed(file: string, args: readonly string[], options: RunOptions): Promise<number> {
+  return start(file, args, options).done;
+}
+
+/**
+ * The memory of `root` and its descendants, from /proc: the RSS of `root`
+ * alone, and the PSS of the whole tree, in bytes. PSS shares each page out
+ * among the processes that map it, so that a tree's sum counts it once (a
+ * child forked from a large process and not yet exec'd adds next to nothing).
+ */
+export function treeMemory(root: number): { ownRss: number; treePss: number } {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const ppid = statField(pid, 1);
+    if (ppid === undefined) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  let treePss = 0;
+  const pending = [root];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    treePss += kilobytes(`/proc/${pid}/smaps_rollup`, 'Pss');
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return { ownRss: kilobytes(`/proc/${root}/status`, 'VmRSS'), treePss };
+}
+
+/** A numeric field of /proc/PID/stat, counted from the state (0) after the command name. */
+function statField(pid: number, index: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const value = text.slice(text.lastIndexOf(')') + 2).split(' ')[index];
+    return value === undefined ? undefined : Number(value);
+  } catch {
+    return undefined; // it exited while we looked
+  }
+}
+
+/** A `Name:   123 kB` line of a /proc file, in bytes; 0 when the process is gone. */
+function kilobytes(file: string, name: string): number {
+  try {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'));
+    return match?.[1] === undefined ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples `treeMemory(pid)` every `intervalMs` until `stop()`, keeping the peaks. */
+export function sampleTreeMemory(pid: number, intervalMs = 100): { stop(): Promise<{ ownRss: number; treePss: number }> } {
+  const peak = { ownRss: 0, treePss: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const now = treeMemory(pid);
+      peak.ownRss = Math.max(peak.ownRss, now.ownRss);
+      peak.treePss = Math.max(peak.treePss, now.treePss);
+      await delay(intervalMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+/** Whether `command` is on the PATH. */
+export function hasCommand(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Makes sure `command` is installed, from Debian's package `debianPackage`
+ * when it is missing and we may use apt-get (as root). Returns whether it is there.
+ */
+export function ensureCommand(command: string, debianPackage: string): boolean {
+  if (hasCommand(command)) return true;
+  if (process.getuid?.() !== 0 || !hasCommand('apt-get')) {
+    console.warn(`${command} is missing: install it (apt-get install ${debianPackage}) to compare against it`);
+    return false;
+  }
+  console.log(`installing ${debianPackage} from Debian's packages…`);
+  spawnSync('apt-get', ['update'], { stdio: 'ignore' });
+  spawnSync('apt-get', ['install', '-y', debianPackage], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return hasCommand(command);
+}
+
+/** Polls until `condition` holds; rejects after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 30_000, intervalMs = 1): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(intervalMs);
+  }
+}
