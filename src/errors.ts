@@ -59,10 +59,19 @@ export class TaskTooLargeError extends JobqError {
 
 /** A storage failure: the backend could not be reached or refused the call. */
 export class BackendError extends JobqError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('BACKEND', message, options);
+  /** Retrying cannot help (a corrupt database file): a worker stops instead of waiting for the backend. */
+  readonly permanent: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
+    super('BACKEND', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BackendError';
+    this.permanent = options?.permanent ?? false;
   }
+}
+
+/** Whether an error is a backend failure that retrying cannot mend. */
+export function isPermanentBackendError(err: unknown): boolean {
+  return hasCode(err, 'BACKEND') && (err as BackendError).permanent;
 }
 
 export function isJobqError(err: unknown): err is JobqError {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { Backend, Lease, PeekedMessage, QueueStore } from './backends/backend.js';
 import { openBackend } from './backends/open.js';
 import { CONTROL_SUFFIX, DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from './backends/spec.js';
-import { UsageError, errorMessage, hasCode, type InvalidTaskError, TaskTooLargeError } from './errors.js';
+import { InvalidTaskError, TaskTooLargeError, UsageError, errorMessage, hasCode } from './errors.js';
 import { sleep } from './worker/sleep.js';
 import { parseTask, serializeTask, withRetries, type Task } from './task/task.js';
 
@@ -21,7 +21,11 @@ export type PeekedTask =
   | { readonly message: PeekedMessage; readonly task: Task; readonly invalid?: undefined }
   | { readonly message: PeekedMessage; readonly task?: undefined; readonly invalid: InvalidTaskError };
 
-function decode(body: string): { task: Task; invalid?: undefined } | { task?: undefined; invalid: InvalidTaskError } {
+function decode(
+  body: string,
+  bodyError?: string,
+): { task: Task; invalid?: undefined } | { task?: undefined; invalid: InvalidTaskError } {
+  if (bodyError !== undefined) return { invalid: new InvalidTaskError(bodyError) };
   try {
     return { task: parseTask(body) };
   } catch (err) {
@@ -46,6 +50,8 @@ export interface DeadLetterRecord {
   readonly host: string;
   readonly queue: string;
   readonly deliveries: number;
+  /** Set when `task` is only the start of a message that was not a valid task (it did not fit with its reason). */
+  readonly task_truncated?: boolean;
 }
 
 export interface DeadLetterDetails {
@@ -108,13 +114,13 @@ export class JobQueue {
 
   async lease(max: number, visibilityMs: number): Promise<LeasedMessage[]> {
     const leases = await this.store.lease(max, visibilityMs);
-    return leases.map((lease) => ({ lease, ...decode(lease.body) }));
+    return leases.map((lease) => ({ lease, ...decode(lease.body, lease.bodyError) }));
   }
 
   /** The next tasks without leasing them (at most the backend's peek limit). */
   async peek(max: number): Promise<PeekedTask[]> {
     const messages = await this.store.peek(Math.min(max, this.backend.capabilities.maxPeek));
-    return messages.map((message) => ({ message, ...decode(message.body) }));
+    return messages.map((message) => ({ message, ...decode(message.body, message.bodyError) }));
   }
 
   /** A failed task with retries left goes back at once with one retry fewer, same id. */
@@ -122,11 +128,15 @@ export class JobQueue {
     await this.store.release(lease, this.encode(withRetries(task, task.numRetries - 1)));
   }
 
-  /** Moves a leased message to NAME-failed with the reason, then deletes it. */
+  /**
+   * Moves a leased message to NAME-failed with the reason, then deletes it.
+   * `taskId` null: the message is not a valid task.
+   */
   async deadLetter(lease: Lease, taskId: string | null, details: DeadLetterDetails): Promise<void> {
-    const record = (output: readonly string[]): string =>
+    const record = (output: readonly string[], task = lease.body): string =>
       JSON.stringify({
-        task: lease.body,
+        task,
+        ...(task.length < lease.body.length ? { task_truncated: true } : {}),
         task_id: taskId,
         error: details.error,
         output,
@@ -138,16 +148,23 @@ export class JobQueue {
       } satisfies DeadLetterRecord);
     let output = details.output ?? [];
     let body = record(output);
-    // Keep the record within the backend's limit by dropping output, oldest first;
-    // if even that is too big (quotes in the task grow when quoted again), store
-    // the bare task body, which fits because it came from this backend.
+    // Keep the record within the backend's limit by dropping output, oldest first.
+    // If even that is too big (quotes in the task grow when quoted again), a
+    // task is stored as its bare body, which fits because it came from this
+    // backend and can be requeued; the reason is in the worker's log. A message
+    // that is not a task is kept for its reason: its body is cut to fit.
     const limit = this.backend.capabilities.maxMessageBytes;
     const fits = (text: string) => limit === undefined || Buffer.byteLength(text, 'utf8') <= limit;
     while (!fits(body) && output.length > 0) {
       output = output.slice(Math.ceil(output.length / 2));
       body = record(output);
     }
-    if (!fits(body)) body = lease.body;
+    if (!fits(body)) {
+      body =
+        taskId === null
+          ? longestFitting((length) => record([], lease.body.slice(0, length)), lease.body.length, fits)
+          : lease.body;
+    }
     await this.deadLetters.push([body]);
     await this.store.complete(lease);
   }
@@ -229,6 +246,18 @@ export class JobQueue {
   async close(): Promise<void> {
     if (this.ownsBackend) await this.backend.close();
   }
+}
+
+/** The longest `make(length)` for a length up to `max` that `fits` (a binary search); make(0) if none. */
+function longestFitting(make: (length: number) => string, max: number, fits: (text: string) => boolean): string {
+  let low = 0;
+  let high = max;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(make(middle))) low = middle;
+    else high = middle - 1;
+  }
+  return make(low);
 }
 
 /** Reads a NAME-failed message: a jobq record, or a bare task body another tool put there. */

@@ -6,11 +6,12 @@
  *
  * A lease is a received message; its token is the pop receipt. Azure issues a
  * new pop receipt on every update, so `extend` returns the lease with the new
- * one and the old token is stale from then on. The service reports a stale
- * token as 404 MessageNotFound (the message was deleted, or its queue) or
- * 400 PopReceiptMismatch (someone else received it since); both become
- * LeaseLostError. Every other failure becomes a one-line BackendError that
- * names the queue, keeping the SDK's error as `cause`.
+ * one and the old token is stale from then on. `deliveries` is the message's
+ * dequeueCount; a release sends a new message, so that it starts from zero.
+ * The service reports a stale token as 404 MessageNotFound (the message was
+ * deleted, or its queue) or 400 PopReceiptMismatch (someone else received it
+ * since); both become LeaseLostError. Every other failure becomes a one-line
+ * BackendError that names the queue, keeping the SDK's error as `cause`.
  */
 import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptions } from '@azure/storage-queue';
 import { BackendError, JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
@@ -137,8 +138,24 @@ class AzureQueue implements QueueStore {
     await this.settle('complete', lease, () => this.client.deleteMessage(lease.messageId, lease.token));
   }
 
+  /**
+   * Azure's dequeueCount cannot be reset, and `deliveries` must start again
+   * from zero after a release: so the body goes on as a new message and the
+   * leased one is deleted. The copy is sent first, so that a crash in between
+   * leaves a duplicate, never a loss. When the delete fails (the lease is gone,
+   * or the service), the copy is withdrawn again; should that fail too, the
+   * task is there twice, which at-least-once allows.
+   */
   async release(lease: Lease, body?: string): Promise<void> {
-    await this.settle('release', lease, () => this.client.updateMessage(lease.messageId, lease.token, body, 0));
+    const copy = await this.call(`release message ${lease.messageId}`, () =>
+      this.client.sendMessage(body ?? lease.body, { messageTimeToLive: -1 }),
+    );
+    try {
+      await this.settle('release', lease, () => this.client.deleteMessage(lease.messageId, lease.token));
+    } catch (err) {
+      await this.client.deleteMessage(copy.messageId, copy.popReceipt).catch(() => undefined);
+      throw err;
+    }
   }
 
   async peek(max: number): Promise<PeekedMessage[]> {

@@ -11,18 +11,25 @@
  */
 
 export interface Lease {
-  /** The backend's id of the message (stable across leases). */
+  /** The backend's id of the message: stable across leases; a release may give it a new one (Azure). */
   readonly messageId: string;
   /** Proof of the current lease; a new one may be issued by `extend`. */
   readonly token: string;
   readonly body: string;
-  /** How many times the message has been leased, this lease included. */
+  /** Set when the stored body could not be read as text (not UTF-8); `body` then shows it with U+FFFD. */
+  readonly bodyError?: string;
+  /**
+   * How many times the message has been leased since it was pushed or last
+   * released, this lease included: `deliveries - 1` earlier deliveries ended
+   * without any settlement (their worker died or lost the lease).
+   */
   readonly deliveries: number;
 }
 
 export interface PeekedMessage {
   readonly messageId: string;
   readonly body: string;
+  readonly bodyError?: string;
   readonly deliveries: number;
 }
 
@@ -51,7 +58,10 @@ export interface QueueStore {
   extend(lease: Lease, visibilityMs: number): Promise<Lease>;
   /** Deletes a leased message (success, or after dead-lettering). */
   complete(lease: Lease): Promise<void>;
-  /** Makes a leased message visible again at once, with a new body if given. */
+  /**
+   * Makes a leased message visible again at once, with a new body if given.
+   * Its deliveries start again from zero.
+   */
   release(lease: Lease, body?: string): Promise<void>;
   /** Visible messages from the front of the queue, without leasing them. */
   peek(max: number): Promise<PeekedMessage[]>;

@@ -4,7 +4,9 @@
  * IMMEDIATE transaction so that concurrent processes queue on SQLite's lock
  * (busy timeout) instead of failing. A leased message carries a fresh token and
  * a `visible_at` in the future; settling checks the token, so a worker whose
- * lease expired and was taken over gets LeaseLostError.
+ * lease expired and was taken over gets LeaseLostError. `deliveries` counts
+ * leases since the message was pushed or last released (a release sets it
+ * back to 0), so it tells how many deliveries in a row ended unsettled.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -35,11 +37,33 @@ CREATE TABLE IF NOT EXISTS results (
 );
 `;
 
+/** Bodies are read as bytes (`CAST(body AS BLOB)`), so that one that is not UTF-8 is noticed, not mangled. */
 interface LeasedRow {
   id: number;
-  body: string;
+  body: Buffer;
   deliveries: number;
   token: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A stored body as text. Another program may have stored bytes that are not
+ * UTF-8 (a BLOB, or invalid TEXT): the body is then given with U+FFFD for the
+ * bad bytes, and `bodyError` says so.
+ */
+function readBody(bytes: Buffer): { body: string; bodyError?: string } {
+  try {
+    return { body: utf8.decode(bytes) };
+  } catch {
+    return { body: bytes.toString('utf8'), bodyError: 'message body is not valid UTF-8' };
+  }
+}
+
+/** SQLite's result codes for a damaged file: retrying cannot help. */
+function isCorruption(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
 
 /** Opens (creating if needed, owner-only) the SQLite file at `file`. */
@@ -58,6 +82,7 @@ export function openSqliteBackend(file: string): Backend {
   } catch (err) {
     throw new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, {
       cause: err,
+      permanent: isCorruption(err),
     });
   }
   return new SqliteBackend(db, file);
@@ -78,15 +103,15 @@ class SqliteBackend implements Backend {
       lease: db.prepare<[string, number, string, number, number], LeasedRow>(
         `UPDATE messages SET token = ? || '.' || id, visible_at = ?, deliveries = deliveries + 1
          WHERE id IN (SELECT id FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?)
-         RETURNING id, body, deliveries, token`,
+         RETURNING id, CAST(body AS BLOB) AS body, deliveries, token`,
       ),
       extend: db.prepare('UPDATE messages SET visible_at = ? WHERE id = ? AND token = ?'),
       complete: db.prepare('DELETE FROM messages WHERE id = ? AND token = ?'),
       release: db.prepare(
-        'UPDATE messages SET visible_at = ?, token = NULL, body = coalesce(?, body) WHERE id = ? AND token = ?',
+        'UPDATE messages SET visible_at = ?, token = NULL, deliveries = 0, body = coalesce(?, body) WHERE id = ? AND token = ?',
       ),
-      peek: db.prepare<[string, number, number], { id: number; body: string; deliveries: number }>(
-        'SELECT id, body, deliveries FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?',
+      peek: db.prepare<[string, number, number], { id: number; body: Buffer; deliveries: number }>(
+        'SELECT id, CAST(body AS BLOB) AS body, deliveries FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?',
       ),
       size: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE queue = ?'),
       clear: db.prepare('DELETE FROM messages WHERE queue = ?'),
@@ -120,7 +145,7 @@ class SqliteQueue implements QueueStore {
       return this.db.transaction(fn).immediate();
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
-      throw new BackendError(`local queue ${this.name}: ${(err as Error).message}`, { cause: err });
+      throw this.failure(err);
     }
   }
 
@@ -128,8 +153,15 @@ class SqliteQueue implements QueueStore {
     try {
       return fn();
     } catch (err) {
-      throw new BackendError(`local queue ${this.name}: ${(err as Error).message}`, { cause: err });
+      throw this.failure(err);
     }
+  }
+
+  private failure(err: unknown): BackendError {
+    return new BackendError(`local queue ${this.name}: ${(err as Error).message}`, {
+      cause: err,
+      permanent: isCorruption(err),
+    });
   }
 
   async create(): Promise<void> {
@@ -150,7 +182,7 @@ class SqliteQueue implements QueueStore {
     return rows.map((row) => ({
       messageId: String(row.id),
       token: row.token,
-      body: row.body,
+      ...readBody(row.body),
       deliveries: row.deliveries,
     }));
   }
@@ -182,7 +214,7 @@ class SqliteQueue implements QueueStore {
 
   async peek(max: number): Promise<PeekedMessage[]> {
     const rows = this.read(() => this.sql.peek.all(this.name, Date.now(), max));
-    return rows.map((row) => ({ messageId: String(row.id), body: row.body, deliveries: row.deliveries }));
+    return rows.map((row) => ({ messageId: String(row.id), ...readBody(row.body), deliveries: row.deliveries }));
   }
 
   async size(): Promise<number> {

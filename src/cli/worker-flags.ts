@@ -1,12 +1,21 @@
 /** Flags shared by `worker` and `pull`: how tasks run (SPEC §5). */
 import { Flags } from '@oclif/core';
-import { parseDuration } from '../options/duration.js';
+import { UsageError } from '../errors.js';
+import { formatDuration, parseDuration } from '../options/duration.js';
 import { workerDefaults } from '../worker/options.js';
 
-const duration = (name: string) => Flags.custom<number>({ parse: async (text) => parseDuration(text, name) });
+/** A duration flag; `minMs` refuses shorter ones with a message that names the flag. */
+const duration = (name: string, minMs = 0) =>
+  Flags.custom<number>({
+    parse: async (text) => {
+      const ms = parseDuration(text, name);
+      if (ms < minMs) throw new UsageError(`invalid ${name} "${text}": must be at least ${formatDuration(minMs)}`);
+      return ms;
+    },
+  });
 
 export const runFlags = {
-  'visibility-timeout': duration('--visibility-timeout')({
+  'visibility-timeout': duration('--visibility-timeout', 1000)({
     summary: 'How long a leased task stays invisible to other workers (<integer>[smhdw]).',
     default: workerDefaults.visibilityTimeoutMs,
     defaultHelp: async () => '10m',
@@ -15,6 +24,12 @@ export const runFlags = {
     summary: 'Extend leases every visibility-timeout/2 while tasks run.',
     default: workerDefaults.heartbeat,
     allowNo: true,
+  }),
+  'max-deliveries': Flags.integer({
+    summary: 'Dead-letter a task delivered this many times in a row without being settled (its worker died each time).',
+    description: 'Releases and retries reset the count. Env JOBQ_MAX_DELIVERIES.',
+    defaultHelp: async () => String(workerDefaults.maxDeliveries),
+    min: 1,
   }),
   proc: Flags.string({ summary: 'Task type that runs each task.', default: 'shell' }),
   'emulate-tty': Flags.boolean({ char: 't', summary: 'Run shell tasks under a pseudo-terminal.', default: false }),

@@ -23,6 +23,7 @@ export default class PullCommand extends JobqCommand {
           whenIdle: 'exit',
           visibilityTimeoutMs: flags['visibility-timeout'],
           heartbeat: flags.heartbeat,
+          ...(flags['max-deliveries'] === undefined ? {} : { maxDeliveries: flags['max-deliveries'] }),
           handleSignals: true,
           logger,
         }).run(),

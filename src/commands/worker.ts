@@ -7,7 +7,8 @@ import { Worker } from '../worker/worker.js';
 export default class WorkerCommand extends JobqCommand {
   static override summary = 'Run tasks until the queue is empty or a stop condition.';
   static override description =
-    'Exit codes: 0 queue drained, time limit, SIGUSR1/SIGUSR2; 1 too many consecutive failures; ' +
+    'Exit codes: 0 queue drained, time limit, SIGUSR1/SIGUSR2; 1 too many consecutive failures, or a queue store ' +
+    'that cannot be used (a corrupt database); ' +
     '2 usage error; 130 SIGINT; 143 a second SIGTERM.';
   static override examples = ['<%= config.bin %> local/demo worker -n 4', '<%= config.bin %> myaccount/q worker --time-limit 6h'];
   static override flags = workerFlags;
@@ -28,6 +29,7 @@ export default class WorkerCommand extends JobqCommand {
           numWorkers: flags['num-workers'],
           visibilityTimeoutMs: flags['visibility-timeout'],
           heartbeat: flags.heartbeat,
+          ...(flags['max-deliveries'] === undefined ? {} : { maxDeliveries: flags['max-deliveries'] }),
           maxConsecutiveFailures: flags['max-consecutive-failures'],
           ...(flags['time-limit'] === undefined ? {} : { timeLimitMs: flags['time-limit'] }),
           handleSignals: true,

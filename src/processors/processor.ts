@@ -17,9 +17,15 @@ export interface TaskContext {
 }
 
 export type TaskOutcome =
-  | { readonly ok: true; readonly result?: unknown }
+  | { readonly ok: true; readonly result?: unknown; readonly endedBeforeStop?: boolean }
   | {
       readonly ok: false;
+      /**
+       * The task had already ended when stop() was called, so the stop did
+       * not reach it: it is settled by its outcome instead of being released
+       * (default false: a stopped task is released, whatever its outcome).
+       */
+      readonly endedBeforeStop?: boolean;
       /** A one-line description: "exit code 3", "killed by SIGKILL", an error message. */
       readonly error: string;
       readonly exitCode?: number | null;

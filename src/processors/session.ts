@@ -51,26 +51,34 @@ function canListSessions(): boolean {
 }
 
 /**
- * The live (not zombie) processes of a session, its leader first so that it is
- * signalled first. Only meaningful where `canListSessions()`; elsewhere empty.
+ * The live (not zombie) processes of each of these sessions, each session's
+ * leader first so that it is signalled first: one pass over /proc for all.
+ * Only meaningful where `canListSessions()`; elsewhere empty.
  */
-export function sessionMembers(sessionId: number): number[] {
+export function membersOfSessions(sessionIds: ReadonlySet<number>): Map<number, number[]> {
+  const members = new Map<number, number[]>();
+  for (const id of sessionIds) members.set(id, []);
   let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {
-    return [];
+    return members;
   }
-  const members: number[] = [];
   for (const name of names) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     const stat = readStat(pid);
-    if (stat === undefined || stat.session !== sessionId || stat.state === 'Z') continue;
-    if (pid === sessionId) members.unshift(pid);
-    else members.push(pid);
+    const list = stat === undefined ? undefined : members.get(stat.session);
+    if (list === undefined || stat?.state === 'Z') continue;
+    if (pid === stat?.session) list.unshift(pid);
+    else list.push(pid);
   }
   return members;
+}
+
+/** The live processes of one session, its leader first. */
+export function sessionMembers(sessionId: number): number[] {
+  return membersOfSessions(new Set([sessionId])).get(sessionId) ?? [];
 }
 
 /** Sends a signal, ignoring a process that is already gone (or not ours to signal). */
@@ -143,4 +151,43 @@ export function endLeftovers(session: ProcessSession, graceMs: number): void {
     if (session.kill()) setTimeout(killUntilGone, KILL_RESCAN_MS).unref();
   };
   setTimeout(killUntilGone, graceMs).unref();
+}
+
+/**
+ * Cleans up after tasks that ended normally. Looking for leftovers means
+ * reading every /proc/<pid>/stat, which at hundreds of tasks a second cost
+ * more than the tasks; so the sessions that end within `delayMs` share one
+ * scan, and only a session with leftovers gets the SIGTERM/SIGKILL sequence
+ * of `endLeftovers`. `flush()` sweeps at once (when the worker is done).
+ */
+export class LeftoverSweeper {
+  private pending = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listable = canListSessions();
+
+  constructor(
+    private readonly graceMs: number,
+    private readonly delayMs = 50,
+  ) {}
+
+  /** A task whose shell (the leader of `sessionId`) has exited. */
+  add(sessionId: number): void {
+    if (!this.listable) {
+      endLeftovers(new ProcessSession(sessionId), this.graceMs);
+      return;
+    }
+    this.pending.add(sessionId);
+    this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const sessions = this.pending;
+    this.pending = new Set();
+    if (sessions.size === 0) return;
+    for (const [id, members] of membersOfSessions(sessions)) {
+      if (members.length > 0) endLeftovers(new ProcessSession(id), this.graceMs);
+    }
+  }
 }

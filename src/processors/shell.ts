@@ -7,7 +7,9 @@
  * One run goes through these states:
  *
  * - running: the shell runs. Nothing is polled; the shell's exit event ends
- *   the state. stop() moves to stopping, kill() to killing.
+ *   the state. stop() moves to stopping, kill() to killing; but a stop()
+ *   that finds no process of the session alive (the shell has exited, we
+ *   have not yet seen it) changes nothing, and the outcome says so.
  * - stopping: every process of the session got SIGTERM. The session is
  *   re-scanned every WATCH_INTERVAL_MS; a process that appeared since (bash
  *   forking in a trap) gets its SIGTERM then; each process gets one. The state
@@ -21,6 +23,9 @@
  *   behind in its session gets SIGTERM, and SIGKILL after LEFTOVER_KILL_MS in
  *   the background; `done` settles without waiting for that. stop() and kill()
  *   do nothing any more.
+ *
+ * While a run is not over, its session is listed with the processor's session
+ * guard (session-guard.ts), which stops it should the worker die.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -32,6 +37,7 @@ import { LineSplitter } from './line-splitter.js';
 import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from './processor.js';
 import { startPtyShell } from './pty.js';
 import { endLeftovers, ProcessSession } from './session.js';
+import { SessionGuard } from './session-guard.js';
 
 export interface ShellProcessorOptions {
   /** Run commands under a pseudo-terminal (node-pty), so programs line-buffer their output. Default false. */
@@ -197,6 +203,8 @@ class ShellRun implements RunningTask {
   private watching: Promise<void> | undefined;
   /** Ends the watch's current pause, so that kill() acts at once. */
   private wake: (() => void) | undefined;
+  /** A stop came when the task had already ended (see stop()). */
+  private endedBeforeStop = false;
 
   constructor(private readonly child: ShellChild) {
     this.session = child.pid === undefined ? undefined : new ProcessSession(child.pid);
@@ -205,6 +213,13 @@ class ShellRun implements RunningTask {
 
   stop(): void {
     if (this.state !== 'running') return;
+    // The first SIGTERMs go out here. When no process of the session was alive,
+    // the task has ended on its own (we have not yet seen its exit): the stop
+    // reached nothing.
+    if (this.session !== undefined && !this.session.terminate()) {
+      this.endedBeforeStop = true;
+      return;
+    }
     this.state = 'stopping';
     this.watching = this.watch();
   }
@@ -223,7 +238,7 @@ class ShellRun implements RunningTask {
       this.state = 'finishing';
       this.child.release();
       if (this.session !== undefined) endLeftovers(this.session, LEFTOVER_KILL_MS);
-      return outcomeOf(exit);
+      return this.endedBeforeStop ? { ...outcomeOf(exit), endedBeforeStop: true } : outcomeOf(exit);
     }
     await this.watching;
     await this.drain();
@@ -268,7 +283,7 @@ class ShellRun implements RunningTask {
   }
 }
 
-function startShellTask(context: TaskContext, options: ResolvedShellOptions): RunningTask {
+function startShellTask(context: TaskContext, options: ResolvedShellOptions, guard: SessionGuard): RunningTask {
   const prepared = prepareLaunch(context, options);
   if ('error' in prepared) return settledTask({ ok: false, error: prepared.error });
   let child: ShellChild;
@@ -279,15 +294,25 @@ function startShellTask(context: TaskContext, options: ResolvedShellOptions): Ru
   } catch (err) {
     return settledTask({ ok: false, error: `cannot start the shell: ${errorMessage(err)}` });
   }
-  return new ShellRun(child);
+  const run = new ShellRun(child);
+  const sessionId = child.pid;
+  if (sessionId !== undefined) {
+    guard.watch(sessionId);
+    void run.done.then(() => guard.unwatch(sessionId));
+  }
+  return run;
 }
 
 /** The `shell` task type: runs `kwargs.cmd` with bash (SPEC §7). */
 export function createShellProcessor(options: ShellProcessorOptions = {}): Processor {
   const resolved = resolveOptions(options);
+  const guard = new SessionGuard();
   return {
     name: 'shell',
-    start: (context) => startShellTask(context, resolved),
-    close: () => Promise.resolve(),
+    start: (context) => startShellTask(context, resolved, guard),
+    close: () => {
+      guard.close();
+      return Promise.resolve();
+    },
   };
 }

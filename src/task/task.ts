@@ -123,5 +123,6 @@ export function parseTask(text: string): Task {
   assertRetries(numRetries);
   const id = field(record, 'id');
   if (typeof id !== 'string' || id === '') throw new InvalidTaskError('id must be a non-empty string');
-  return { id, kwargsJson, kwargs, numRetries, replyRequested };
+  // `-0` is read as 0, as Python reads it: a retry writes it back as 0.
+  return { id, kwargsJson, kwargs, numRetries: numRetries + 0, replyRequested };
 }

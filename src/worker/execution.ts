@@ -1,10 +1,13 @@
 /**
  * One leased message, from start to settlement (SPEC §6 steps 2–4, §6 step 6).
  *
- * States: leased → running → over → settled. While running, the lease is
+ * States: leased → running → over → settled. A valid task leased more than
+ * `maxDeliveries` times in a row without a settlement skips running: it is
+ * dead-lettered at once (its worker kept dying). While running, the lease is
  * heart-beaten. `cancel()` (a stop of §6.1) asks the task to stop and arms the
  * kill timer; a lost lease does the same but marks the task so that it is not
- * settled at all. When the task is over, the settlement follows from how it
+ * settled at all. Once the task is over, a stop no longer changes anything:
+ * a task that succeeded just before the stop came is completed, not run again. When the task is over, the settlement follows from how it
  * ended: cancelled → released unchanged; lease lost → nothing; success →
  * deleted; failure → retried with one retry fewer, or dead-lettered.
  */
@@ -21,6 +24,7 @@ export type Settlement =
   | 'succeeded'
   | 'retried'
   | 'dead-lettered'
+  | 'delivery-limit'
   | 'cancelled'
   | 'lock-lost'
   | 'invalid'
@@ -38,6 +42,8 @@ export interface ExecutionContext {
 export class TaskExecution {
   private running: RunningTask | undefined;
   private cancelled = false;
+  /** The task has ended: a stop from now on cannot reach it and does not change how it settles. */
+  private over = false;
   private killTimer: NodeJS.Timeout | undefined;
   private keeper: LeaseKeeper | undefined;
   private readonly tail = new OutputTail(100);
@@ -49,7 +55,7 @@ export class TaskExecution {
 
   /** A stop of §6.1: SIGTERM the task, SIGKILL it after the kill timeout. Idempotent. */
   cancel(): void {
-    if (this.cancelled) return;
+    if (this.cancelled || this.over) return;
     this.cancelled = true;
     this.stopRunning();
   }
@@ -63,6 +69,7 @@ export class TaskExecution {
 
   /** SIGKILL at once (the third interrupt). */
   kill(): void {
+    if (this.over) return;
     this.cancelled = true;
     this.running?.kill();
   }
@@ -75,17 +82,19 @@ export class TaskExecution {
       logger.error({ event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
       return this.settle(null, () => queue.deadLetter(lease, null, { error: `invalid task: ${reason}` }), 'invalid');
     }
+    if (lease.deliveries > this.context.options.maxDeliveries) return this.giveUpUndeliverable(task);
     if (this.cancelled) {
       return this.settle(task, () => queue.store.release(lease), 'cancelled');
     }
     const outcome = await this.run(task);
+    this.over = true;
     const latest = (await this.keeper?.stop()) ?? lease;
     if (this.killTimer) clearTimeout(this.killTimer);
     if (this.keeper?.isLost) {
       logger.warn({ event: 'task_lock_lost', task_id: task.id }, `task ${task.id} lost its lease: cancelled, not settled`);
       return 'lock-lost';
     }
-    if (this.cancelled) {
+    if (this.cancelled && outcome.endedBeforeStop !== true) {
       logger.info({ event: 'task_canceled', task_id: task.id }, `task ${task.id} was stopped and goes back to the queue`);
       return this.settle(task, () => queue.store.release(latest), 'cancelled');
     }
@@ -123,6 +132,29 @@ export class TaskExecution {
         await queue.putResult(task, { ok: false, error: outcome.error });
       },
       'dead-lettered',
+    );
+  }
+
+  /**
+   * A task whose earlier deliveries all ended unsettled (its worker died while
+   * running it) is dead-lettered instead of run again, so that it cannot crash
+   * workers forever. Not a failure of this worker.
+   */
+  private async giveUpUndeliverable(task: Task): Promise<Settlement> {
+    const { queue, logger } = this.context;
+    const { lease } = this.leased;
+    const error = `delivered ${lease.deliveries - 1} times without being settled (its worker died each time)`;
+    logger.error(
+      { event: 'task_delivery_limit', task_id: task.id, deliveries: lease.deliveries - 1 },
+      `task ${task.id} was ${error}: moved to ${queue.name}-failed`,
+    );
+    return this.settle(
+      task,
+      async () => {
+        await queue.deadLetter(lease, task.id, { error });
+        await queue.putResult(task, { ok: false, error });
+      },
+      'delivery-limit',
     );
   }
 

@@ -17,6 +17,13 @@ export interface WorkerOptions {
   heartbeat?: boolean;
   /** Stop with exit code 1 when consecutive failures exceed this (default 2). */
   maxConsecutiveFailures?: number;
+  /**
+   * Dead-letter, without running it, a task delivered more than this many
+   * times in a row without being settled: its worker died each time (killed
+   * for memory, a crash) or lost the lease. Releases and retries reset the
+   * count. Default JOBQ_MAX_DELIVERIES, else 20.
+   */
+  maxDeliveries?: number;
   /** Stop gracefully after this long, ms (default JOBQ_TIME_LIMIT, else 1 day). */
   timeLimitMs?: number;
   /** SIGKILL a task this long after its stop SIGTERM, ms (default JOBQ_KILL_TIMEOUT, else 600 s). */
@@ -54,6 +61,7 @@ export interface ResolvedWorkerOptions {
   readonly visibilityTimeoutMs: number;
   readonly heartbeat: boolean;
   readonly maxConsecutiveFailures: number;
+  readonly maxDeliveries: number;
   readonly timeLimitMs: number;
   readonly killTimeoutMs: number;
   readonly preemptionTimeoutMs: number;
@@ -71,6 +79,7 @@ export const workerDefaults: ResolvedWorkerOptions = {
   visibilityTimeoutMs: 10 * 60_000,
   heartbeat: true,
   maxConsecutiveFailures: 2,
+  maxDeliveries: 20,
   timeLimitMs: 86_400_000,
   killTimeoutMs: 600_000,
   preemptionTimeoutMs: 120_000,
@@ -86,6 +95,16 @@ export const workerDefaults: ResolvedWorkerOptions = {
 function fromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : parseDuration(value, name);
+}
+
+function integerFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new UsageError(`invalid ${name} "${value}": expected a positive integer`);
+  }
+  return number;
 }
 
 function positiveInteger(value: number, name: string, min = 1): number {
@@ -108,6 +127,10 @@ export function resolveWorkerOptions(
       options.maxConsecutiveFailures ?? d.maxConsecutiveFailures,
       'maxConsecutiveFailures',
       0,
+    ),
+    maxDeliveries: positiveInteger(
+      options.maxDeliveries ?? integerFromEnv(env, 'JOBQ_MAX_DELIVERIES') ?? d.maxDeliveries,
+      'maxDeliveries',
     ),
     timeLimitMs: options.timeLimitMs ?? fromEnv(env, 'JOBQ_TIME_LIMIT') ?? d.timeLimitMs,
     killTimeoutMs: options.killTimeoutMs ?? fromEnv(env, 'JOBQ_KILL_TIMEOUT') ?? d.killTimeoutMs,

@@ -5,7 +5,7 @@
  * (the queue) or of processes (the processor); the broker owns every stop.
  */
 import os from 'node:os';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isPermanentBackendError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { Processor } from '../processors/processor.js';
 import type { JobQueue } from '../queue.js';
@@ -24,6 +24,8 @@ export interface WorkerStats {
   failed: number;
   retried: number;
   deadLettered: number;
+  /** Dead-lettered unrun: delivered more than maxDeliveries times without a settlement. */
+  deliveryLimit: number;
   cancelled: number;
   lockLost: number;
   invalid: number;
@@ -55,11 +57,14 @@ export class Worker {
   /** Aborted whenever a task settles here, so idle slots look at the queue again at once. */
   private settled = new AbortController();
   private result: Promise<WorkerResult> | undefined;
+  /** A backend failure that retrying cannot mend; `run()` rejects with it. */
+  private failure: unknown;
   readonly stats: WorkerStats = {
     succeeded: 0,
     failed: 0,
     retried: 0,
     deadLettered: 0,
+    deliveryLimit: 0,
     cancelled: 0,
     lockLost: 0,
     invalid: 0,
@@ -92,7 +97,11 @@ export class Worker {
     return this.running.size;
   }
 
-  /** Runs until the queue is drained or a stop; calling it again returns the same run. */
+  /**
+   * Runs until the queue is drained or a stop; calling it again returns the
+   * same run. Rejects when the backend fails in a way retrying cannot mend
+   * (a corrupt database file), after stopping and releasing running tasks.
+   */
   run(): Promise<WorkerResult> {
     this.result ??= this.runOnce();
     return this.result;
@@ -166,6 +175,7 @@ export class Worker {
       this.broker.dispose();
       await Promise.allSettled(asyncCleanups.map((cleanup) => cleanup()));
     }
+    if (this.failure !== undefined) throw this.failure;
     const source = this.broker.stopSource;
     const result: WorkerResult = {
       exitCode: this.broker.exitCode ?? 0,
@@ -195,7 +205,16 @@ export class Worker {
         }
       } catch (err) {
         this.leasedCount -= 1;
-        this.logger.error({ event: 'backend_error' }, `cannot reach the queue: ${errorMessage(err)}; retrying`);
+        if (isPermanentBackendError(err)) {
+          // Waiting cannot mend it (a corrupt database): stop, releasing running tasks, and fail.
+          this.failure ??= err;
+          this.stop();
+          return;
+        }
+        this.logger.error(
+          { event: 'backend_error', retry_in_ms: idleMs },
+          `cannot reach the queue: ${errorMessage(err)}; retrying in ${idleMs} ms`,
+        );
         leased = undefined;
       }
       if (!leased) {
@@ -250,6 +269,9 @@ export class Worker {
           );
           this.broker.request('max-failures');
         }
+        return;
+      case 'delivery-limit':
+        this.stats.deliveryLimit += 1;
         return;
       case 'cancelled':
         this.stats.cancelled += 1;

@@ -20,8 +20,20 @@ export interface Azurite {
   readonly port: number;
   /** Kills the server and waits for it to exit (idempotent). */
   stop(): Promise<void>;
-  /** Stops the server and starts a new one on the same port, with no queues or messages. */
+  /** Stops the server and starts a new one on the same port, with no queues or messages (unless persistent). */
   restart(): Promise<void>;
+  /** Stops the server (persistent: gracefully, so that it saves everything) and waits for it to be gone. */
+  down(): Promise<void>;
+  /** Starts the server again on the same port after `down`. */
+  up(): Promise<void>;
+}
+
+export interface AzuriteOptions {
+  /**
+   * Keep queues and messages on disk, so that they survive `down`/`up` (a
+   * server outage), instead of in memory (default false).
+   */
+  persistent?: boolean;
 }
 
 /** Azurite's well-known development account (public, documented by Microsoft). */
@@ -31,11 +43,14 @@ const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZ
 /** Generous: a loaded 2-core machine can take seconds to load Azurite. */
 const START_TIMEOUT_MS = 60_000;
 const START_ATTEMPTS = 3;
+/** How long a persistent server may take to save its data on SIGTERM. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 const entryPoint = createRequire(import.meta.url).resolve('azurite/dist/src/queue/main.js');
 const exitWithStdin = 'data:text/javascript,process.stdin.on("end",()=>process.exit(0));process.stdin.resume();';
 
-export async function startAzurite(): Promise<Azurite> {
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
+  const persistent = options.persistent ?? false;
   // Azurite creates its workspace folder even in memory; keep it out of the repo.
   const workspace = await mkdtemp(path.join(os.tmpdir(), 'jobq-azurite-'));
   let port = 0;
@@ -43,7 +58,7 @@ export async function startAzurite(): Promise<Azurite> {
   for (let attempt = 1; child === undefined; attempt += 1) {
     const candidate = await freePort();
     try {
-      child = await launch(candidate, workspace);
+      child = await launch(candidate, workspace, persistent);
       port = candidate;
     } catch (err) {
       // Another process may have taken the port between our probe and Azurite's listen.
@@ -64,15 +79,43 @@ export async function startAzurite(): Promise<Azurite> {
       return stopping;
     },
     async restart() {
+      await server.down();
+      await server.up();
+    },
+    async down() {
+      if (persistent) await shutDown(child);
       await kill(child);
-      child = await launch(port, workspace);
+    },
+    async up() {
+      child = await launch(port, workspace, persistent);
     },
   };
   return server;
 }
 
-/** Starts Azurite on `port` and resolves once the port accepts connections. */
-async function launch(port: number, workspace: string): Promise<ChildProcess> {
+/** Asks a persistent server to close (it saves its database) and waits until it says it has. */
+async function shutDown(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null || child.stdout === null) return;
+  const stdout = child.stdout;
+  const closed = new Promise<void>((resolve) => {
+    const onData = (chunk: string): void => {
+      if (chunk.includes('successfully closed')) resolve();
+    };
+    stdout.setEncoding('utf8').on('data', onData);
+    child.once('exit', () => resolve());
+  });
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * Starts Azurite on `port` and resolves once the port accepts connections.
+ * Persistent: its data lives in `workspace`, and its stdout is read for the
+ * line that says a shutdown is complete.
+ */
+async function launch(port: number, workspace: string, persistent: boolean): Promise<ChildProcess> {
   const args = [
     '--import',
     exitWithStdin,
@@ -81,13 +124,14 @@ async function launch(port: number, workspace: string): Promise<ChildProcess> {
     '127.0.0.1',
     '--queuePort',
     String(port),
-    '--inMemoryPersistence',
+    ...(persistent ? ['--location', workspace] : ['--inMemoryPersistence']),
     '--skipApiVersionCheck',
     '--loose',
     '--silent',
     '--disableTelemetry',
   ];
-  const child = spawn(process.execPath, args, { cwd: workspace, stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: workspace, stdio: ['pipe', persistent ? 'pipe' : 'ignore', 'pipe'] });
+  child.stdout?.resume();
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);

@@ -284,6 +284,7 @@ describe('a worker running function tasks', () => {
         failed: 0,
         retried: 0,
         deadLettered: 0,
+        deliveryLimit: 0,
         cancelled: 0,
         lockLost: 0,
         invalid: 0,

@@ -1,0 +1,158 @@
+/**
+ * Bad input on the command line and in the environment, beyond the cases of
+ * usage-errors.test.ts: each is answered by one clear error line and a
+ * documented exit code (2 for usage errors, 1 for a queue store that cannot
+ * be used), and the queue's content is exactly as before.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { runCli, tempHome, type CliResult } from '../helpers/cli.js';
+import { fileDigest, localDbFile, snapshotMessages } from '../helpers/local-store.js';
+import { fixturesDir } from '../helpers/paths.js';
+
+/** Exactly one line on stderr, `jobq: error: …` matching `pattern`, no stack trace, and the exit code. */
+function assertOneErrorLine(result: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code: ${result.stderr}`);
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${result.stderr}`);
+  assert.match(lines[0] ?? '', /^jobq: error: /);
+  assert.match(lines[0] ?? '', pattern);
+  assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
+}
+
+const isRoot = process.getuid?.() === 0;
+
+interface Case {
+  name: string;
+  args: string[];
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  pattern: RegExp;
+}
+
+describe('bad input on the command line: one line, exit code 2, the queue untouched', () => {
+  const home = tempHome();
+  after(() => home.cleanup());
+  const functions = path.join(fixturesDir, 'functions');
+
+  before(async () => {
+    const push = await runCli(['local/keep', 'push', '-c', 'echo one', '-c', 'echo two', '--num-retries', '1'], { env: home.env });
+    assert.equal(push.code, 0, push.stderr);
+  });
+
+  const longName = 'a'.repeat(56);
+  const badLastLine = Array.from({ length: 4999 }, (_, i) => `echo ${i}`).join('\n') + '\n{"cmd": "unfinished"\n';
+  const cases: Case[] = [
+    { name: 'a bad JSON line at the end of 5000', args: ['local/keep', 'push'], input: badLastLine, pattern: /line 5000: not valid JSON/ },
+    { name: 'two JSON objects on one line', args: ['local/keep', 'push'], input: '{"a": 1} {"b": 2}\n', pattern: /line 1: not valid JSON/ },
+    { name: 'a number JSON cannot hold', args: ['local/keep', 'push'], input: 'echo ok\n{"lr": 1e999}\n', pattern: /line 2: kwargs are not JSON/ },
+    { name: 'an -e pair without a name', args: ['local/keep', 'push', '-c', 'true', '-e', '=x'], pattern: /invalid environment variable "=x"/ },
+    { name: 'a negative --num-retries', args: ['local/keep', 'push', '-c', 'true', '--num-retries', '-1'], pattern: /--num-retries/ },
+    { name: 'a fractional --num-retries', args: ['local/keep', 'push', '-c', 'true', '--num-retries', '1.5'], pattern: /--num-retries/ },
+    { name: 'an unknown worker flag', args: ['local/keep', 'worker', '--max-deliverys', '3'], pattern: /Nonexistent flag: --max-deliverys/ },
+    { name: 'an unknown pull flag', args: ['local/keep', 'pull', '--frobnicate'], pattern: /Nonexistent flag: --frobnicate/ },
+    { name: 'no task slots', args: ['local/keep', 'worker', '-n', '0'], pattern: /--num-workers/ },
+    { name: 'a zero visibility timeout', args: ['local/keep', 'worker', '--visibility-timeout', '0'], pattern: /invalid --visibility-timeout "0": must be at least 1s/ },
+    { name: 'a fractional duration', args: ['local/keep', 'worker', '--visibility-timeout', '1.5m'], pattern: /invalid --visibility-timeout "1.5m"/ },
+    { name: 'a negative duration', args: ['local/keep', 'worker', '--time-limit', '-5'], pattern: /invalid --time-limit "-5"/ },
+    { name: 'an unknown unit', args: ['local/keep', 'pull', '--visibility-timeout', '10y'], pattern: /invalid --visibility-timeout "10y"/ },
+    { name: 'a bad JOBQ_TIME_LIMIT', args: ['local/keep', 'worker'], env: { JOBQ_TIME_LIMIT: 'soon' }, pattern: /invalid JOBQ_TIME_LIMIT "soon"/ },
+    { name: 'a bad JOBQ_KILL_TIMEOUT', args: ['local/keep', 'worker'], env: { JOBQ_KILL_TIMEOUT: 'forever' }, pattern: /invalid JOBQ_KILL_TIMEOUT "forever"/ },
+    { name: 'a bad JOBQ_PREEMPTION_TIMEOUT', args: ['local/keep', 'worker'], env: { JOBQ_PREEMPTION_TIMEOUT: '1h30m' }, pattern: /invalid JOBQ_PREEMPTION_TIMEOUT "1h30m"/ },
+    { name: 'a zero --max-deliveries', args: ['local/keep', 'worker', '--max-deliveries', '0'], pattern: /--max-deliveries/ },
+    { name: 'a zero JOBQ_MAX_DELIVERIES', args: ['local/keep', 'worker'], env: { JOBQ_MAX_DELIVERIES: '0' }, pattern: /invalid JOBQ_MAX_DELIVERIES "0"/ },
+    { name: 'a word for JOBQ_MAX_DELIVERIES', args: ['local/keep', 'pull'], env: { JOBQ_MAX_DELIVERIES: 'many' }, pattern: /invalid JOBQ_MAX_DELIVERIES "many"/ },
+    { name: 'a queue name that is too long', args: [`local/${longName}`, 'size'], pattern: /invalid queue name/ },
+    { name: 'a double hyphen', args: ['local/keep--it', 'size'], pattern: /invalid queue name "keep--it"/ },
+    { name: 'a trailing hyphen', args: ['local/keep-', 'push', '-c', 'true'], pattern: /invalid queue name "keep-"/ },
+    { name: 'an empty queue name', args: ['local/', 'size'], pattern: /invalid queue name ""/ },
+    { name: 'a spec with two slashes', args: ['local/keep/more', 'size'], pattern: /invalid queue spec "local\/keep\/more"/ },
+    { name: 'a bad JOBQ_QUEUE', args: ['size'], env: { JOBQ_QUEUE: 'local/Keep' }, pattern: /invalid queue name "Keep"/ },
+    { name: 'a --proc module that does not exist', args: ['local/keep', 'worker', '--proc', './no-such-module.js'], pattern: /no-such-module\.js: file not found/ },
+    { name: 'a --proc file that is not JavaScript', args: ['local/keep', 'worker', '--proc', path.join(functions, 'not-a-module.js')], pattern: /not a module that can be imported/ },
+    { name: 'a --proc export that does not exist', args: ['local/keep', 'pull', '--proc', `${path.join(functions, 'add.js')}#nope`], pattern: /no export "nope"/ },
+    { name: 'a --proc folder', args: ['local/keep', 'worker', '--proc', functions + path.sep], pattern: /function module .*functions/ },
+    { name: 'an unknown task type', args: ['local/keep', 'worker', '--proc', 'no-such-type'], pattern: /unknown task type "no-such-type"/ },
+  ];
+
+  for (const testCase of cases) {
+    it(`rejects ${testCase.name}`, async () => {
+      const before = snapshotMessages(home.home);
+      const result = await runCli(testCase.args, {
+        env: { ...home.env, ...testCase.env },
+        ...(testCase.input === undefined ? {} : { input: testCase.input }),
+      });
+      assertOneErrorLine(result, 2, testCase.pattern);
+      assert.equal(snapshotMessages(home.home), before, 'the queue is unchanged');
+    });
+  }
+
+  it('rejects a --proc module it may not read', { skip: isRoot ? 'root reads every file' : false }, async () => {
+    const module = path.join(home.home, 'secret.js');
+    writeFileSync(module, 'export default async () => 1;\n');
+    chmodSync(module, 0o000);
+    const before = snapshotMessages(home.home);
+    assertOneErrorLine(await runCli(['local/keep', 'worker', '--proc', module], { env: home.env }), 2, /secret\.js/);
+    assert.equal(snapshotMessages(home.home), before);
+  });
+});
+
+describe('a JOBQ_HOME or database that cannot be used: one line, exit code 1, nothing touched', () => {
+  const home = tempHome();
+  after(() => home.cleanup());
+
+  it('a JOBQ_HOME below a regular file', async () => {
+    const file = path.join(home.home, 'a-file');
+    writeFileSync(file, 'not a folder\n');
+    const env = { ...home.env, JOBQ_HOME: path.join(file, 'jobq') };
+    for (const args of [['local/home', 'push', '-c', 'true'], ['local/home', 'worker'], ['local/home', 'size']]) {
+      assertOneErrorLine(await runCli(args, { env }), 1, /cannot open the local queue database .*ENOTDIR/);
+    }
+    assert.equal(readFileSync(file, 'utf8'), 'not a folder\n', 'the file is untouched');
+  });
+
+  it('a JOBQ_HOME the user may not write to', { skip: isRoot ? 'root writes everywhere' : false }, async () => {
+    const locked = path.join(home.home, 'locked');
+    mkdirSync(locked, { mode: 0o500 });
+    const result = await runCli(['local/home', 'push', '-c', 'true'], { env: { ...home.env, JOBQ_HOME: locked } });
+    assertOneErrorLine(result, 1, /cannot open the local queue database .*EACCES/);
+  });
+
+  it('a file that is not a database is refused and left as it was', async () => {
+    const garbage = path.join(home.home, 'garbage');
+    mkdirSync(garbage);
+    const file = localDbFile(garbage);
+    writeFileSync(file, Buffer.alloc(8192, 0x5a));
+    const digest = fileDigest(file);
+    const env = { ...home.env, JOBQ_HOME: garbage };
+    for (const args of [['local/corrupt', 'push', '-c', 'true'], ['local/corrupt', 'worker'], ['local/corrupt', 'size']]) {
+      assertOneErrorLine(await runCli(args, { env }), 1, /cannot open the local queue database .*file is not a database/);
+    }
+    assert.equal(fileDigest(file), digest);
+  });
+
+  it('a database with damaged pages: commands fail with one line, a worker stops instead of retrying for ever', async () => {
+    const damaged = path.join(home.home, 'damaged');
+    const env = { ...home.env, JOBQ_HOME: damaged };
+    const lines = Array.from({ length: 3000 }, (_, i) => `echo ${i}`).join('\n');
+    assert.equal((await runCli(['local/damaged', 'push'], { env, input: lines })).code, 0);
+    const file = localDbFile(damaged);
+    const db = new Database(file);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    // Everything after the schema page: the queue's table and index.
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(256 * 1024, 0x5a), 0, 256 * 1024, 4096);
+    closeSync(fd);
+    const digest = fileDigest(file);
+    for (const args of [['local/damaged', 'size'], ['local/damaged', 'peek']]) {
+      assertOneErrorLine(await runCli(args, { env }), 1, /local queue damaged: database disk image is malformed/);
+    }
+    const worker = await runCli(['local/damaged', 'worker', '-qq'], { env });
+    assertOneErrorLine(worker, 1, /local queue damaged: database disk image is malformed/);
+    assert.equal(fileDigest(file), digest);
+  });
+});
