@@ -20,7 +20,8 @@
  *   has). The output is drained: the pipes close when the last writer exits,
  *   but a process outside the session may hold them, so after DRAIN_GRACE_MS
  *   what was read is what the task wrote. On a normal end, what the task left
- *   behind in its session gets SIGTERM, and SIGKILL after LEFTOVER_KILL_MS in
+ *   behind in its session gets SIGTERM (found by a /proc scan shared with the
+ *   tasks that ended at about the same time), and SIGKILL after LEFTOVER_KILL_MS in
  *   the background; `done` settles without waiting for that. stop() and kill()
  *   do nothing any more.
  *
@@ -36,7 +37,7 @@ import { errorMessage } from '../errors.js';
 import { LineSplitter } from './line-splitter.js';
 import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from './processor.js';
 import { startPtyShell } from './pty.js';
-import { endLeftovers, ProcessSession } from './session.js';
+import { LeftoverSweeper, ProcessSession } from './session.js';
 import { SessionGuard } from './session-guard.js';
 
 export interface ShellProcessorOptions {
@@ -206,7 +207,10 @@ class ShellRun implements RunningTask {
   /** A stop came when the task had already ended (see stop()). */
   private endedBeforeStop = false;
 
-  constructor(private readonly child: ShellChild) {
+  constructor(
+    private readonly child: ShellChild,
+    private readonly sweeper: LeftoverSweeper,
+  ) {
     this.session = child.pid === undefined ? undefined : new ProcessSession(child.pid);
     this.done = this.run();
   }
@@ -237,7 +241,7 @@ class ShellRun implements RunningTask {
     if (this.state === 'running') {
       this.state = 'finishing';
       this.child.release();
-      if (this.session !== undefined) endLeftovers(this.session, LEFTOVER_KILL_MS);
+      if (this.session !== undefined) this.sweeper.add(this.session.id);
       return this.endedBeforeStop ? { ...outcomeOf(exit), endedBeforeStop: true } : outcomeOf(exit);
     }
     await this.watching;
@@ -283,7 +287,12 @@ class ShellRun implements RunningTask {
   }
 }
 
-function startShellTask(context: TaskContext, options: ResolvedShellOptions, guard: SessionGuard): RunningTask {
+function startShellTask(
+  context: TaskContext,
+  options: ResolvedShellOptions,
+  guard: SessionGuard,
+  sweeper: LeftoverSweeper,
+): RunningTask {
   const prepared = prepareLaunch(context, options);
   if ('error' in prepared) return settledTask({ ok: false, error: prepared.error });
   let child: ShellChild;
@@ -294,7 +303,7 @@ function startShellTask(context: TaskContext, options: ResolvedShellOptions, gua
   } catch (err) {
     return settledTask({ ok: false, error: `cannot start the shell: ${errorMessage(err)}` });
   }
-  const run = new ShellRun(child);
+  const run = new ShellRun(child, sweeper);
   const sessionId = child.pid;
   if (sessionId !== undefined) {
     guard.watch(sessionId);
@@ -307,10 +316,12 @@ function startShellTask(context: TaskContext, options: ResolvedShellOptions, gua
 export function createShellProcessor(options: ShellProcessorOptions = {}): Processor {
   const resolved = resolveOptions(options);
   const guard = new SessionGuard();
+  const sweeper = new LeftoverSweeper(LEFTOVER_KILL_MS);
   return {
     name: 'shell',
-    start: (context) => startShellTask(context, resolved, guard),
+    start: (context) => startShellTask(context, resolved, guard, sweeper),
     close: () => {
+      sweeper.flush();
       guard.close();
       return Promise.resolve();
     },

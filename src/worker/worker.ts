@@ -56,6 +56,7 @@ export class Worker {
   private leasedCount = 0;
   /** Aborted whenever a task settles here, so idle slots look at the queue again at once. */
   private settled = new AbortController();
+  private idleSlots = 0;
   private result: Promise<WorkerResult> | undefined;
   /** A backend failure that retrying cannot mend; `run()` rejects with it. */
   private failure: unknown;
@@ -219,7 +220,9 @@ export class Worker {
       }
       if (!leased) {
         // Tasks are leased elsewhere (or the backend failed): they may come back.
+        this.idleSlots += 1;
         await sleep(idleMs, AbortSignal.any([this.broker.pauseSignal, this.settled.signal]));
+        this.idleSlots -= 1;
         idleMs = Math.min(idleMs * 2, this.options.maxIdlePollMs);
         continue;
       }
@@ -232,8 +235,11 @@ export class Worker {
         this.count(await execution.execute());
       } finally {
         this.running.delete(execution);
-        this.settled.abort();
-        this.settled = new AbortController();
+        // Aborting costs a DOMException: only when a slot is waiting to be woken.
+        if (this.idleSlots > 0) {
+          this.settled.abort();
+          this.settled = new AbortController();
+        }
       }
     }
   }
