@@ -4,22 +4,71 @@
  * nothing would stop it: it would run on, unsupervised, while its message
  * reappears and another worker runs it again.
  *
- * The guard is a small process (session-guard-main.ts) started with the first
- * task. The worker tells it through a pipe which task sessions are running
- * (`+ID` when one starts, `-ID` when it is over). The pipe closes when the
- * worker exits, whichever way; if sessions are still listed then, the worker
- * died with tasks running, and the guard sends them SIGTERM (so they can
- * checkpoint) and SIGKILL after JOBQ_KILL_TIMEOUT, as a stop would. After a
- * normal end nothing is listed and the guard just exits.
+ * The guard is a small POSIX shell (GUARD, about 2 MB; a node process would
+ * take 40) started with the first task. The worker tells it through a pipe
+ * which task sessions are running (`+ID` when one starts, `-ID` when it is
+ * over). The pipe closes when the worker exits, whichever way; if sessions
+ * are still listed then, the worker died with tasks running, and the guard
+ * treats them as a stop would: SIGTERM (and SIGCONT) once to every process of
+ * them, found in /proc as session.ts does, again for processes that appear,
+ * and SIGKILL to all from the kill timeout on, until none is left. Without
+ * /proc it signals each session's process group instead. After a normal end
+ * nothing is listed and the guard just exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { parseDuration } from '../options/duration.js';
 
-const guardMain = fileURLToPath(new URL('./session-guard-main.js', import.meta.url));
+/**
+ * The guard: $1 is how many 0.1 s rounds pass before SIGKILL. Its variables
+ * are prefixed, as the pty supervisor's are. POSIX sh, so that it runs
+ * wherever tasks do.
+ */
+const GUARD = [
+  'jobq_kill_rounds=$1',
+  "jobq_sessions=' '",
+  'while IFS= read -r jobq_line; do',
+  '  jobq_id=${jobq_line#?}',
+  '  case $jobq_line in',
+  '    +*) jobq_sessions="$jobq_sessions$jobq_id " ;;',
+  '    -*) case $jobq_sessions in *" $jobq_id "*) jobq_sessions="${jobq_sessions%% $jobq_id *} ${jobq_sessions#* $jobq_id }" ;; esac ;;',
+  '  esac',
+  'done',
+  "[ \"$jobq_sessions\" = ' ' ] && exit 0",
+  'if [ ! -r /proc/self/stat ]; then',
+  '  for jobq_id in $jobq_sessions; do kill -s TERM -- "-$jobq_id" 2>/dev/null; done',
+  '  exit 0',
+  'fi',
+  "jobq_signalled=' ' jobq_round=0",
+  'while :; do',
+  '  jobq_alive=',
+  '  for jobq_stat in /proc/[0-9]*/stat; do',
+  '    read -r jobq_text < "$jobq_stat" 2>/dev/null || continue',
+  '    set -- ${jobq_text##*") "}',
+  '    case $jobq_sessions in *" $4 "*) ;; *) continue ;; esac',
+  '    [ "$1" = Z ] && continue',
+  '    jobq_pid=${jobq_stat#/proc/}',
+  '    jobq_pid=${jobq_pid%/stat}',
+  '    jobq_alive=1',
+  '    if [ "$jobq_round" -ge "$jobq_kill_rounds" ]; then',
+  '      kill -s KILL "$jobq_pid" 2>/dev/null',
+  '    else',
+  '      case $jobq_signalled in *" $jobq_pid "*) continue ;; esac',
+  '      jobq_signalled="$jobq_signalled$jobq_pid "',
+  '      kill -s TERM "$jobq_pid" 2>/dev/null; kill -s CONT "$jobq_pid" 2>/dev/null',
+  '    fi',
+  '  done',
+  '  [ -z "$jobq_alive" ] && exit 0',
+  '  PATH="/usr/bin:/bin:$PATH" sleep 0.1 2>/dev/null || PATH="/usr/bin:/bin:$PATH" sleep 1',
+  '  jobq_round=$((jobq_round + 1))',
+  'done',
+].join('\n');
 
 export class SessionGuard {
   private guard: ChildProcess | undefined;
   private closed = false;
+
+  /** @param env the environment whose JOBQ_KILL_TIMEOUT applies (default 600 s). */
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   /** A task session started (its id is its shell's pid). */
   watch(sessionId: number): void {
@@ -39,14 +88,28 @@ export class SessionGuard {
 
   private send(line: string): void {
     if (this.closed) return;
-    this.guard ??= startGuard();
+    this.guard ??= startGuard(killRounds(this.env));
     this.guard.stdin?.write(`${line}\n`);
   }
 }
 
-function startGuard(): ChildProcess {
+/** JOBQ_KILL_TIMEOUT in the guard's 0.1 s rounds. */
+function killRounds(env: NodeJS.ProcessEnv): number {
+  let ms = 600_000;
+  try {
+    ms = parseDuration(env['JOBQ_KILL_TIMEOUT'] ?? '600');
+  } catch {
+    // the worker refuses a bad JOBQ_KILL_TIMEOUT before any task starts
+  }
+  return Math.ceil(ms / 100);
+}
+
+function startGuard(rounds: number): ChildProcess {
   // Its own session: a Ctrl-C for the worker's process group must not end it.
-  const child = spawn(process.execPath, [guardMain], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const child = spawn('/bin/sh', ['-c', GUARD, 'jobq-session-guard', String(rounds)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
   // If the guard cannot start or dies, tasks merely lose this protection.
   child.on('error', () => {});
   child.stdin?.on('error', () => {});

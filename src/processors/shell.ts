@@ -225,7 +225,7 @@ class ShellRun implements RunningTask {
       return;
     }
     this.state = 'stopping';
-    this.watching = this.watch();
+    this.watching = this.watch(true);
   }
 
   kill(): void {
@@ -251,10 +251,15 @@ class ShellRun implements RunningTask {
     return outcomeOf(exit);
   }
 
-  /** Signals the session at once and at every interval until none of its processes is left. */
-  private async watch(): Promise<void> {
+  /**
+   * Signals the session at once and at every interval until none of its
+   * processes is left; `signalled`: stop() has just sent the first SIGTERMs, so
+   * the first scan waits an interval too (a trap's new processes get theirs then).
+   */
+  private async watch(signalled = false): Promise<void> {
     const session = this.session;
     if (session === undefined) return;
+    if (signalled) await this.pause(WATCH_INTERVAL_MS);
     while (this.state === 'killing' ? session.kill() : session.terminate()) {
       await this.pause(WATCH_INTERVAL_MS);
     }
@@ -315,7 +320,7 @@ function startShellTask(
 /** The `shell` task type: runs `kwargs.cmd` with bash (SPEC §7). */
 export function createShellProcessor(options: ShellProcessorOptions = {}): Processor {
   const resolved = resolveOptions(options);
-  const guard = new SessionGuard();
+  const guard = new SessionGuard(resolved.env);
   const sweeper = new LeftoverSweeper(LEFTOVER_KILL_MS);
   return {
     name: 'shell',
