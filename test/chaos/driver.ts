@@ -42,7 +42,7 @@ export interface ChaosOptions {
   readonly slots?: number;
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void;
-  /** Keep each worker's log as worker-PID.log in this folder (default: not kept). */
+  /** Keep each worker's log as worker-ID.log in this folder (default: not kept). */
   readonly logDir?: string;
 }
 
@@ -58,8 +58,8 @@ export interface ChaosSummary {
   slots: number;
   durationMs: number;
   faults: Record<ChaosSignal, number> & { total: number };
-  /** Which workers were SIGKILLed, and when (ms from the start of the run). */
-  sigkills: Array<{ pid: number; atMs: number }>;
+  /** Which workers were SIGKILLed (their JOBQ_TEST_WORKER and pid), and when (ms from the start of the run). */
+  sigkills: Array<{ worker: string; pid: number; atMs: number }>;
   workersStarted: number;
   /** Tasks that completed at least once. */
   completed: number;
@@ -76,6 +76,8 @@ export interface ChaosSummary {
 }
 
 interface ChaosWorker {
+  /** Its JOBQ_TEST_WORKER: pids are reused in a long run. */
+  readonly id: string;
   readonly cli: CliProcess;
   readonly pid: number;
   readonly sent: ChaosSignal[];
@@ -110,7 +112,7 @@ function unexpectedExit(worker: ChaosWorker): string | undefined {
   if (worker.sent.includes('SIGTERM')) allowed.add(143);
   if (exit.code !== null && allowed.has(exit.code)) return undefined;
   const tail = exit.stderr.trim().split('\n').slice(-3).join(' | ');
-  return `worker ${worker.pid} (signals ${worker.sent.join(',') || 'none'}) exited with ${exit.code ?? exit.signal}: ${tail}`;
+  return `worker ${worker.id} (pid ${worker.pid}, signals ${worker.sent.join(',') || 'none'}) exited with ${exit.code ?? exit.signal}: ${tail}`;
 }
 
 /**
@@ -148,8 +150,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const faults = { total: 0, SIGKILL: 0, SIGTERM: 0, SIGINT: 0, SIGUSR1: 0, SIGUSR2: 0 };
   const sigkills: ChaosSummary['sigkills'] = [];
   const startWorker = (): void => {
-    const cli = startCli([options.spec, 'worker', '-n', String(slots), '--visibility-timeout', '4s', '--log-format', 'json'], { env });
-    const worker: ChaosWorker = { cli, pid: cli.child.pid ?? -1, sent: [], ending: false, exit: undefined };
+    const id = String(workers.length);
+    const args = [options.spec, 'worker', '-n', String(slots), '--visibility-timeout', '4s', '--log-format', 'json'];
+    const cli = startCli(args, { env: { ...env, JOBQ_TEST_WORKER: id } });
+    const worker: ChaosWorker = { id, cli, pid: cli.child.pid ?? -1, sent: [], ending: false, exit: undefined };
     void cli.exited.then((exit) => (worker.exit = exit));
     workers.push(worker);
   };
@@ -179,7 +183,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         worker.cli.signal(signal);
         faults.total += 1;
         faults[signal] += 1;
-        if (signal === 'SIGKILL') sigkills.push({ pid: worker.pid, atMs: now - started });
+        if (signal === 'SIGKILL') sigkills.push({ worker: worker.id, pid: worker.pid, atMs: now - started });
         nextFault = now + Math.round(options.faultIntervalMs * (0.5 + random.next()));
         if (faults.total % 20 === 0) progress(`${faults.total} faults, ${remaining} tasks left, ${workers.length} workers started`);
       }
@@ -191,7 +195,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   }
   const durationMs = Date.now() - started;
   const logDir = options.logDir;
-  if (logDir !== undefined) for (const worker of workers) writeFileSync(path.join(logDir, `worker-${worker.pid}.log`), worker.cli.stderr);
+  if (logDir !== undefined) for (const worker of workers) writeFileSync(path.join(logDir, `worker-${worker.id}.log`), worker.cli.stderr);
 
   const runs = recorded.runs();
   const completed = new Set(runs.map((run) => run.number));
@@ -210,7 +214,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     lost: Array.from({ length: options.tasks }, (_, n) => n).filter((n) => !completed.has(n)),
     duplicates: accountDuplicates(
       runs,
-      workers.map((worker) => ({ pid: worker.pid, killed: worker.sent.includes('SIGKILL'), slots, log: worker.cli.stderr })),
+      workers.map((worker) => ({ id: worker.id, killed: worker.sent.includes('SIGKILL'), slots, log: worker.cli.stderr })),
     ),
     leftInQueue: await queue.store.size(),
     deadLettered: await queue.deadLetters.size(),

@@ -4,40 +4,52 @@ import assert from 'node:assert/strict';
 import { accountDuplicates, type WorkerLog } from '../helpers/duplicates.js';
 
 const line = (event: string, taskId: string, msg = ''): string => JSON.stringify({ event, task_id: taskId, msg });
-const worker = (pid: number, killed: boolean, ...lines: string[]): WorkerLog => ({ pid, killed, slots: 2, log: lines.join('\n') });
+const worker = (id: string, killed: boolean, ...lines: string[]): WorkerLog => ({ id, killed, slots: 2, log: lines.join('\n') });
 
 test('a task in flight on a SIGKILLed worker may run again', () => {
   const report = accountDuplicates(
-    [{ taskId: 't1', workerPid: 1 }, { taskId: 't1', workerPid: 2 }],
-    [worker(1, true, line('task_start', 't0'), line('task_success', 't0'), line('task_start', 't1')), worker(2, false, line('task_start', 't1'), line('task_success', 't1'))],
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
+    [
+      worker('a', true, line('task_start', 't0'), line('task_success', 't0'), line('task_start', 't1')),
+      worker('b', false, line('task_start', 't1'), line('task_success', 't1')),
+    ],
   );
   assert.deepEqual([report.total, report.sigkill, report.unexplained], [1, 1, 0]);
 });
 
 test('a task that ran twice with no evidence is unexplained', () => {
   const report = accountDuplicates(
-    [{ taskId: 't1', workerPid: 1 }, { taskId: 't1', workerPid: 2 }],
-    [worker(1, false, line('task_start', 't1'), line('task_success', 't1')), worker(2, false, line('task_start', 't1'), line('task_success', 't1'))],
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
+    [
+      worker('a', false, line('task_start', 't1'), line('task_success', 't1')),
+      worker('b', false, line('task_start', 't1'), line('task_success', 't1')),
+    ],
   );
   assert.deepEqual([report.unexplained, report.unexplainedTasks], [1, ['t1']]);
 });
 
 test('a lost lease explains a duplicate; a stop explains one only for a result its worker did not complete', () => {
   const lost = accountDuplicates(
-    [{ taskId: 't1', workerPid: 1 }, { taskId: 't1', workerPid: 2 }],
-    [worker(1, false, line('task_start', 't1'), line('task_lock_lost', 't1', 'task t1 lost its lease: cancelled, not settled')), worker(2, false)],
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
+    [
+      worker('a', false, line('task_start', 't1'), line('task_lock_lost', 't1', 'task t1 lost its lease: cancelled, not settled')),
+      worker('b', false),
+    ],
   );
   assert.deepEqual([lost.leaseLost, lost.unexplained], [1, 0]);
   const raced = accountDuplicates(
-    [{ taskId: 't1', workerPid: 1 }, { taskId: 't1', workerPid: 2 }],
-    [worker(1, false, line('task_start', 't1'), line('task_canceled', 't1')), worker(2, false, line('task_start', 't1'), line('task_success', 't1'))],
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
+    [
+      worker('a', false, line('task_start', 't1'), line('task_canceled', 't1')),
+      worker('b', false, line('task_start', 't1'), line('task_success', 't1')),
+    ],
   );
   assert.deepEqual([raced.stopRacedEnd, raced.unexplained], [1, 0]);
   const stoppedThenCompleted = accountDuplicates(
-    [{ taskId: 't1', workerPid: 1 }, { taskId: 't1', workerPid: 2 }],
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
     [
-      worker(1, false, line('task_start', 't1'), line('task_canceled', 't1'), line('task_start', 't1'), line('task_success', 't1')),
-      worker(2, false, line('task_start', 't1'), line('task_success', 't1')),
+      worker('a', false, line('task_start', 't1'), line('task_canceled', 't1'), line('task_start', 't1'), line('task_success', 't1')),
+      worker('b', false, line('task_start', 't1'), line('task_success', 't1')),
     ],
   );
   assert.equal(stoppedThenCompleted.unexplained, 1, 'the stopped run wrote nothing: its worker completed the one result it wrote');

@@ -30,7 +30,7 @@ describe('Azurite faults (CLI)', () => {
     const lines = Array.from({ length: count }, (_, n) => tasks.command(n, 0.2)).join('\n');
     assert.equal((await runCli([spec, 'push'], { env, input: lines })).code, 0);
     const args = [spec, 'worker', '-n', '2', '--visibility-timeout', '4s', '--log-format', 'json'];
-    const workers = [startCli(args, { env }), startCli(args, { env })];
+    const workers = ['0', '1'].map((id) => startCli(args, { env: { ...env, JOBQ_TEST_WORKER: id } }));
     await waitFor(() => tasks.runs().length >= 8, { timeoutMs: 60_000, message: () => 'no task ran before the outage' });
 
     await azurite.down();
@@ -53,7 +53,10 @@ describe('Azurite faults (CLI)', () => {
     );
     assert.equal((await runCli([spec, 'size'], { env })).stdout.trim(), '0');
     assert.equal((await runCli([spec, 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
-    const duplicates = accountDuplicates(runs, workers.map(asWorkerLog));
+    const duplicates = accountDuplicates(
+      runs,
+      workers.map((worker, index) => ({ id: String(index), killed: false, slots: 2, log: worker.stderr })),
+    );
     t.diagnostic(`backend errors logged: ${workers.map((w) => w.count(backendErrors)).join(', ')}; duplicates: ${JSON.stringify(duplicates)}`);
     assert.equal(duplicates.unexplained, 0, JSON.stringify(duplicates));
     for (const worker of workers) assertClearErrors(worker);
@@ -78,10 +81,6 @@ describe('Azurite faults (CLI)', () => {
     assert.equal((await runCli([spec, 'size'], { env })).stdout.trim(), '0');
   });
 });
-
-function asWorkerLog(worker: CliProcess): { pid: number; killed: boolean; slots: number; log: string } {
-  return { pid: worker.child.pid ?? -1, killed: false, slots: 2, log: worker.stderr };
-}
 
 /** Every backend error is one log line that names the queue and the cause. */
 function assertClearErrors(worker: CliProcess): void {

@@ -18,7 +18,8 @@
  */
 
 export interface WorkerLog {
-  readonly pid: number;
+  /** The worker's JOBQ_TEST_WORKER (see recorded-runs.ts). */
+  readonly id: string;
   /** Whether the driver SIGKILLed it. */
   readonly killed: boolean;
   /** Its task slots: at most this many tasks were in flight when it was killed. */
@@ -30,7 +31,8 @@ export interface WorkerLog {
 /** One line of the results file: a task run that completed its work. */
 export interface TaskRun {
   readonly taskId: string;
-  readonly workerPid: number;
+  /** The JOBQ_TEST_WORKER of the worker that ran it. */
+  readonly worker: string;
 }
 
 export interface DuplicateReport {
@@ -110,15 +112,15 @@ export function accountDuplicates(runs: readonly TaskRun[], workers: readonly Wo
   };
   const runsByTask = new Map<string, TaskRun[]>();
   for (const run of runs) runsByTask.set(run.taskId, [...(runsByTask.get(run.taskId) ?? []), run]);
-  const suspectsByWorker = new Map(workers.map((worker) => [worker.pid, suspects(worker)]));
+  const suspectsByWorker = new Map(workers.map((worker) => [worker.id, suspects(worker)]));
   for (const [taskId, taskRuns] of runsByTask) {
     let extra = taskRuns.length - 1;
     if (extra === 0) continue;
     report.total += extra;
-    for (const [pid, byTask] of suspectsByWorker) {
+    for (const [id, byTask] of suspectsByWorker) {
       const causes = byTask.get(taskId);
       if (causes === undefined) continue;
-      const wroteHere = taskRuns.filter((run) => run.workerPid === pid).length;
+      const wroteHere = taskRuns.filter((run) => run.worker === id).length;
       const explained: Array<[Cause, number]> = [
         ['sigkill', causes.sigkill],
         ['leaseLost', causes.leaseLost],

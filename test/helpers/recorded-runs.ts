@@ -1,8 +1,10 @@
 /**
- * A task that records its runs: `bash SCRIPT NUMBER $PPID SECONDS` waits for
- * SECONDS, then appends "NUMBER WORKER-PID TASK-ID" to a results file. The
- * outer `bash -c` expands $PPID, so WORKER-PID is the worker that ran it; a
- * run that was stopped before its end writes nothing.
+ * A task that records its runs: `bash SCRIPT NUMBER "$JOBQ_TEST_WORKER"
+ * SECONDS` waits for SECONDS, then appends "NUMBER WORKER TASK-ID" to a
+ * results file; a run that was stopped before its end writes nothing. WORKER
+ * is the JOBQ_TEST_WORKER of the worker that ran it (tasks inherit the
+ * worker's environment): give each worker its own, since over a long run
+ * process ids are reused.
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,13 +29,13 @@ export function recordedTasks(dir: string): RecordedTasks {
   return {
     script,
     results,
-    command: (number, seconds) => `bash ${script} ${number} $PPID ${seconds}`,
+    command: (number, seconds) => `bash ${script} ${number} "$JOBQ_TEST_WORKER" ${seconds}`,
     runs: () => {
       const runs: Array<TaskRun & { number: number }> = [];
       for (const line of readFileSync(results, 'utf8').split('\n')) {
-        const [number, workerPid, taskId] = line.split(' ');
-        if (number !== undefined && workerPid !== undefined && taskId !== undefined) {
-          runs.push({ number: Number(number), workerPid: Number(workerPid), taskId });
+        const [number, worker, taskId] = line.split(' ');
+        if (number !== undefined && worker !== undefined && taskId !== undefined) {
+          runs.push({ number: Number(number), worker, taskId });
         }
       }
       return runs;
