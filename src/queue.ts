@@ -129,10 +129,12 @@ export class JobQueue {
   }
 
   /**
-   * Moves a leased message to NAME-failed with the reason, then deletes it.
-   * `taskId` null: the message is not a valid task.
+   * Moves a leased message to NAME-failed with the reason, then deletes it. A
+   * task that asked for a reply gets its failure as the result (the error's
+   * first line). `task` null: the message is not a valid task.
    */
-  async deadLetter(lease: Lease, taskId: string | null, details: DeadLetterDetails): Promise<void> {
+  async deadLetter(lease: Lease, task: Task | null, details: DeadLetterDetails): Promise<void> {
+    const taskId = task?.id ?? null;
     const record = (output: readonly string[], task = lease.body): string =>
       JSON.stringify({
         task,
@@ -167,6 +169,7 @@ export class JobQueue {
     }
     await this.deadLetters.push([body]);
     await this.store.complete(lease);
+    if (task) await this.putResult(task, { ok: false, error: details.error.split('\n')[0] ?? details.error });
   }
 
   /** Keeps the outcome of a task that asked for a reply, where the backend keeps results. */

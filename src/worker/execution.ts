@@ -6,10 +6,11 @@
  * dead-lettered at once (its worker kept dying). While running, the lease is
  * heart-beaten. `cancel()` (a stop of §6.1) asks the task to stop and arms the
  * kill timer; a lost lease does the same but marks the task so that it is not
- * settled at all. Once the task is over, a stop no longer changes anything:
- * a task that succeeded just before the stop came is completed, not run again. When the task is over, the settlement follows from how it
- * ended: cancelled → released unchanged; lease lost → nothing; success →
- * deleted; failure → retried with one retry fewer, or dead-lettered.
+ * settled at all. Once the task is over, a stop no longer changes anything: a
+ * task that succeeded just before the stop came is completed, not run again.
+ * The settlement follows from how the task ended: cancelled → released
+ * unchanged; lease lost → nothing; success → deleted; failure → retried with
+ * one retry fewer, or dead-lettered.
  */
 import { errorMessage, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -123,14 +124,12 @@ export class TaskExecution {
     logger.error({ event: 'task_give_up', task_id: task.id }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
       task,
-      async () => {
-        await queue.deadLetter(latest, task.id, {
+      () =>
+        queue.deadLetter(latest, task, {
           error: outcome.detail ? `${outcome.error}\n${outcome.detail}` : outcome.error,
           output: this.tail.toArray(),
           exitCode: outcome.exitCode ?? null,
-        });
-        await queue.putResult(task, { ok: false, error: outcome.error });
-      },
+        }),
       'dead-lettered',
     );
   }
@@ -148,14 +147,7 @@ export class TaskExecution {
       { event: 'task_delivery_limit', task_id: task.id, deliveries: lease.deliveries - 1 },
       `task ${task.id} was ${error}: moved to ${queue.name}-failed`,
     );
-    return this.settle(
-      task,
-      async () => {
-        await queue.deadLetter(lease, task.id, { error });
-        await queue.putResult(task, { ok: false, error });
-      },
-      'delivery-limit',
-    );
+    return this.settle(task, () => queue.deadLetter(lease, task, { error }), 'delivery-limit');
   }
 
   private async run(task: Task): Promise<TaskOutcome> {

@@ -42,6 +42,18 @@ export interface WorkerResult {
   readonly leased: number;
 }
 
+/** The counter each settlement adds to (failures also count in `failed`). */
+const statOf: Record<Settlement, Exclude<keyof WorkerStats, 'failed'>> = {
+  succeeded: 'succeeded',
+  retried: 'retried',
+  'dead-lettered': 'deadLettered',
+  'delivery-limit': 'deliveryLimit',
+  cancelled: 'cancelled',
+  'lock-lost': 'lockLost',
+  invalid: 'invalid',
+  unsettled: 'unsettled',
+};
+
 const firstIdlePollMs = 250;
 const statusIntervalMs = 5 * 60_000;
 
@@ -257,40 +269,20 @@ export class Worker {
   }
 
   private count(settlement: Settlement): void {
-    switch (settlement) {
-      case 'succeeded':
-        this.stats.succeeded += 1;
-        this.consecutiveFailures = 0;
-        return;
-      case 'retried':
-      case 'dead-lettered':
-        this.stats.failed += 1;
-        if (settlement === 'retried') this.stats.retried += 1;
-        else this.stats.deadLettered += 1;
-        this.consecutiveFailures += 1;
-        if (this.consecutiveFailures > this.options.maxConsecutiveFailures && this.broker.phase !== 'stopping') {
-          this.logger.error(
-            { event: 'too_many_failures', consecutive_failures: this.consecutiveFailures },
-            `${this.consecutiveFailures} consecutive failures (more than ${this.options.maxConsecutiveFailures}): stopping`,
-          );
-          this.broker.request('max-failures');
-        }
-        return;
-      case 'delivery-limit':
-        this.stats.deliveryLimit += 1;
-        return;
-      case 'cancelled':
-        this.stats.cancelled += 1;
-        return;
-      case 'lock-lost':
-        this.stats.lockLost += 1;
-        return;
-      case 'invalid':
-        this.stats.invalid += 1;
-        return;
-      case 'unsettled':
-        this.stats.unsettled += 1;
-        return;
+    this.stats[statOf[settlement]] += 1;
+    if (settlement === 'succeeded') {
+      this.consecutiveFailures = 0;
+      return;
+    }
+    if (settlement !== 'retried' && settlement !== 'dead-lettered') return;
+    this.stats.failed += 1;
+    this.consecutiveFailures += 1;
+    if (this.consecutiveFailures > this.options.maxConsecutiveFailures && this.broker.phase !== 'stopping') {
+      this.logger.error(
+        { event: 'too_many_failures', consecutive_failures: this.consecutiveFailures },
+        `${this.consecutiveFailures} consecutive failures (more than ${this.options.maxConsecutiveFailures}): stopping`,
+      );
+      this.broker.request('max-failures');
     }
   }
 

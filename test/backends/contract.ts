@@ -341,7 +341,7 @@ export function backendContract(label: string, makeBackend: () => Promise<Contra
         await jobs.push([task]);
         const message = only(await jobs.lease(1, LONG_MS));
         const details = { error: 'exit code 3', output: ['line 1', 'line 2'], exitCode: 3 };
-        await jobs.deadLetter(message.lease, task.id, details);
+        await jobs.deadLetter(message.lease, task, details);
         assert.equal(await jobs.store.size(), 0);
         assert.equal(await jobs.deadLetters.size(), 1);
         const record = only(await jobs.listDeadLetters(10));

@@ -10,8 +10,8 @@ import { QueueClient } from '@azure/storage-queue';
 import { startAzurite } from '../helpers/azurite.js';
 import { runCli, startCli, tempHome, type CliProcess } from '../helpers/cli.js';
 import { accountDuplicates } from '../helpers/duplicates.js';
+import { pidsWithEnv } from '../helpers/processes.js';
 import { recordedTasks } from '../helpers/recorded-runs.js';
-import { pidsWithEnv } from '../helpers/task-processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const azurite = await startAzurite({ persistent: true });

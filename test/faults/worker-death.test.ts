@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, startCli, tempHome } from '../helpers/cli.js';
-import { killMatching, pidsMatching } from '../helpers/processes.js';
-import { pidsWithEnv } from '../helpers/task-processes.js';
+import { killMatching, pidsMatching, pidsWithEnv } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('tasks die with their worker (CLI)', () => {

@@ -1,20 +1,33 @@
 import { readFileSync, readdirSync } from 'node:fs';
 
-/** PIDs of live (non-zombie) processes whose command line contains `text`, read from /proc. */
-export function pidsMatching(text: string): number[] {
+/** PIDs of live (non-zombie) processes, other than this one, that `matches` accepts; read from /proc. */
+function livePids(matches: (pid: number) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
       const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (cmdline.includes(text) && state !== 'Z') pids.push(pid);
+      if (state !== 'Z' && matches(pid)) pids.push(pid);
     } catch {
-      // exited while we looked
+      // exited while we looked, or not ours to read
     }
   }
   return pids;
+}
+
+/** PIDs of live processes whose command line contains `text`. */
+export function pidsMatching(text: string): number[] {
+  return livePids((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text));
+}
+
+/**
+ * PIDs of live processes whose environment has `name=value` (readable for this
+ * user's own processes): how a test finds what is left of a queue's tasks.
+ */
+export function pidsWithEnv(name: string, value: string): number[] {
+  const wanted = `${name}=${value}`;
+  return livePids((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(wanted));
 }
 
 /** SIGKILLs every process whose command line contains `text` (test cleanup). */

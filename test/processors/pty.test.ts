@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sessionMembers } from '../../src/processors/session.js';
-import { assertStopWaitsForCheckpoint, checkpointScript, exited, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
+import { assertLeftoversEnded, assertStopWaitsForCheckpoint, checkpointScript, exited, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
 
 const tty = { emulateTty: true } as const;
 
@@ -68,13 +68,7 @@ test('under emulateTty a task ignoring SIGTERM survives stop() and ends on kill(
 });
 
 test('under emulateTty what a finished task left behind is ended', async (t) => {
-  const task = startTask(t, { cmd: "sleep 1000 & echo started $(cut -d' ' -f6 /proc/$$/stat)" }, { ...tty, leftoverMs: 7000 });
-  const startedAt = Date.now();
-  assert.deepEqual(await task.finish(), { ok: true });
-  assert.ok(Date.now() - startedAt < 3000, `took ${Date.now() - startedAt} ms`);
-  const sid = Number(task.stdout()[0]?.split(' ')[1]);
-  assert.ok(sid > 0);
-  await waitFor(() => sessionMembers(sid).length === 0, 7000, `session ${sid} to be empty`);
+  await assertLeftoversEnded(t, "sleep 1000 & echo started $(cut -d' ' -f6 /proc/$$/stat)", tty);
 });
 
 test('under emulateTty without bash the supervisor runs under /bin/sh, and a stop still waits for the checkpoint', async (t) => {

@@ -11,6 +11,7 @@ import { createShellProcessor, type ShellProcessorOptions } from '../../src/proc
 import type { OutputStream, RunningTask, TaskOutcome } from '../../src/processors/processor.js';
 import { readStat, sessionMembers } from '../../src/processors/session.js';
 import { createTask, type Kwargs } from '../../src/task/task.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
 export interface LoggedLine {
   readonly line: string;
@@ -48,13 +49,9 @@ export const checkpointScript = [
   '    time.sleep(0.1)',
 ].join('\n');
 
-/** Polls a condition every 10 ms until it holds; fails after the deadline. */
-export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** The shared condition wait, polling every 10 ms, in the short form these tests use. */
+export function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return waitUntil(condition, { timeoutMs, intervalMs: 10, message: () => `timed out after ${timeoutMs} ms waiting for ${what}` });
 }
 
 /** Whether a process has exited: gone, or a zombie. */
@@ -158,4 +155,18 @@ export async function assertStopWaitsForCheckpoint(t: TestContext, cmd: string, 
   assert.ok(lines.some((line) => line.startsWith('CHECKPOINTING Received signal')), lines.join('\n'));
   assert.ok(lines.includes('done'), lines.join('\n'));
   assert.ok(exited(pid), `python (pid ${pid}) was still running when done settled`);
+}
+
+/**
+ * Runs `cmd`, which leaves a process behind and prints `started <session id>`,
+ * and checks that the task ends at once and that its session is emptied soon after.
+ */
+export async function assertLeftoversEnded(t: TestContext, cmd: string, options: ShellProcessorOptions = {}): Promise<void> {
+  const task = startTask(t, { cmd }, { ...options, leftoverMs: 7000 });
+  const startedAt = Date.now();
+  assert.deepEqual(await task.finish(), { ok: true });
+  assert.ok(Date.now() - startedAt < 3000, `took ${Date.now() - startedAt} ms`);
+  const sid = Number(task.stdout()[0]?.split(' ')[1]);
+  assert.ok(sid > 0);
+  await waitFor(() => sessionMembers(sid).length === 0, 7000, `session ${sid} to be empty`);
 }
