@@ -24,9 +24,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { constants } from 'node:os';
 import type { IDisposable } from 'node-pty';
 import { LineSplitter } from './line-splitter.js';
+import { signalName } from './session-spawn.js';
 import type { ShellChild, ShellExit, ShellLaunch } from './shell.js';
 
 /**
@@ -90,12 +90,6 @@ const COLUMNS = 200;
 const ROWS = 50;
 
 const require = createRequire(import.meta.url);
-
-function signalName(signal: number | undefined): NodeJS.Signals | null {
-  if (signal === undefined || signal === 0) return null;
-  const entry = Object.entries(constants.signals).find(([, number]) => number === signal);
-  return entry === undefined ? null : (entry[0] as NodeJS.Signals);
-}
 
 /** How many characters at the end of `text` could be the start of `marker`. */
 function partialMarkerLength(text: string, marker: string): number {

@@ -17,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseDuration } from '../options/duration.js';
+import { announcementsTo, closeAnnouncements } from './session-spawn.js';
 
 /**
  * The guard: $1 is how many 0.1 s rounds pass before SIGKILL. Its variables
@@ -63,33 +64,67 @@ const GUARD = [
   'done',
 ].join('\n');
 
+/** How long `-ID` lines wait, to go out together. */
+const UNWATCH_DELAY_MS = 200;
+
 export class SessionGuard {
   private guard: ChildProcess | undefined;
   private closed = false;
+  /** `-ID` lines not yet written. */
+  private pending: string[] = [];
+  /** Where the spawn addon announces new sessions itself (see announcements()), or -1. */
+  private announcementChannel = -1;
 
   /** @param env the environment whose JOBQ_KILL_TIMEOUT applies (default 600 s). */
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
-  /** A task session started (its id is its shell's pid). */
+  /**
+   * A channel for the spawn addon (session-spawn.ts) to announce a session on
+   * as it starts it, before node hears of it; -1 when there is none. Valid
+   * until close().
+   */
+  announcements(): number {
+    if (this.closed) return -1;
+    if (this.guard === undefined) {
+      this.guard = startGuard(killRounds(this.env));
+      // The pipe's fd: a net.Socket's handle has it; the addon writes to a copy.
+      this.announcementChannel = announcementsTo((this.guard.stdin as { _handle?: { fd?: number } } | null)?._handle?.fd);
+    }
+    return this.announcementChannel;
+  }
+
+  /** A task session started (its id is its shell's pid); at once: until the guard knows, it cannot stop it. */
   watch(sessionId: number): void {
-    this.send(`+${sessionId}`);
+    if (this.closed) return;
+    this.guard ??= startGuard(killRounds(this.env));
+    this.guard.stdin?.write(`+${sessionId}\n`);
   }
 
-  /** A task session is over. */
+  /**
+   * A task session is over. Such lines go out together, UNWATCH_DELAY_MS
+   * after the first (each write wakes the guard): being late only means that
+   * a worker dying meanwhile has the guard look for sessions that are gone.
+   */
   unwatch(sessionId: number): void {
-    this.send(`-${sessionId}`);
+    if (this.closed) return;
+    if (this.pending.length === 0) setTimeout(() => this.flush(), UNWATCH_DELAY_MS).unref();
+    this.pending.push(`-${sessionId}`);
   }
 
-  /** No more tasks: the guard exits once it has read what was sent. */
+  /** No more tasks (and no spawn under way): the guard exits once it has read what was sent. */
   close(): void {
+    this.flush();
     this.closed = true;
+    closeAnnouncements(this.announcementChannel);
+    this.announcementChannel = -1;
     this.guard?.stdin?.end();
   }
 
-  private send(line: string): void {
-    if (this.closed) return;
-    this.guard ??= startGuard(killRounds(this.env));
-    this.guard.stdin?.write(`${line}\n`);
+  private flush(): void {
+    const lines = this.pending;
+    if (lines.length === 0) return;
+    this.pending = [];
+    this.guard?.stdin?.write(`${lines.join('\n')}\n`);
   }
 }
 

@@ -46,14 +46,12 @@ export function readStat(pid: number): ProcessStat | undefined {
 }
 
 /** Whether this system lists processes with their session in /proc (Linux). */
-function canListSessions(): boolean {
-  return existsSync('/proc/self/stat');
-}
+const canListSessions = existsSync('/proc/self/stat');
 
 /**
  * The live (not zombie) processes of each of these sessions, each session's
  * leader first so that it is signalled first: one pass over /proc for all.
- * Only meaningful where `canListSessions()`; elsewhere empty.
+ * Only meaningful where `canListSessions`; elsewhere empty.
  */
 export function membersOfSessions(sessionIds: ReadonlySet<number>): Map<number, number[]> {
   const members = new Map<number, number[]>();
@@ -96,7 +94,7 @@ function send(target: number, signal: NodeJS.Signals | 0): boolean {
  * the session is re-scanned; SIGKILL goes to every live process on every call.
  */
 export class ProcessSession {
-  private readonly listable = canListSessions();
+  private readonly listable = canListSessions;
   private readonly terminated = new Set<number>();
   private groupTerminated = false;
 
@@ -163,7 +161,7 @@ export function endLeftovers(session: ProcessSession, graceMs: number): void {
 export class LeftoverSweeper {
   private pending = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly listable = canListSessions();
+  private readonly listable = canListSessions;
 
   constructor(
     private readonly graceMs: number,

@@ -6,8 +6,9 @@
  *
  * One run goes through these states:
  *
- * - running: the shell runs. Nothing is polled; the shell's exit event ends
- *   the state. stop() moves to stopping, kill() to killing; but a stop()
+ * - running: the shell runs. (It is started off the event loop; a stop or
+ *   kill that comes before it runs reaches it as soon as it does.) Nothing is
+ *   polled; the shell's exit event ends the state. stop() moves to stopping, kill() to killing; but a stop()
  *   that finds no process of the session alive (the shell has exited, we
  *   have not yet seen it) changes nothing, and the outcome says so.
  * - stopping: every process of the session got SIGTERM. The session is
@@ -28,7 +29,6 @@
  * While a run is not over, its session is listed with the processor's session
  * guard (session-guard.ts), which stops it should the worker die.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextIteration } from 'node:timers/promises';
@@ -39,13 +39,14 @@ import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } f
 import { startPtyShell } from './pty.js';
 import { LeftoverSweeper, ProcessSession } from './session.js';
 import { SessionGuard } from './session-guard.js';
+import { spawnInSession } from './session-spawn.js';
 
 export interface ShellProcessorOptions {
   /** Run commands under a pseudo-terminal (node-pty), so programs line-buffer their output. Default false. */
   emulateTty?: boolean;
   /** Run `bash --login -c CMD`, reading the login profile. Default: true when JOBQ_USE_LOGIN_SHELL=1 in `env`. */
   loginShell?: boolean;
-  /** The environment every task starts from, before its own `env`. Default process.env. */
+  /** The environment every task starts from, before its own `env`; read when the processor is made. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -53,6 +54,8 @@ interface ResolvedShellOptions {
   readonly emulateTty: boolean;
   readonly loginShell: boolean;
   readonly env: NodeJS.ProcessEnv;
+  /** `env` as a plain object, copied once: reading process.env is slow, and tasks start by the thousand. */
+  readonly taskEnv: Readonly<Record<string, string>>;
   /** bash from the PATH of `env`, else /bin/sh. */
   readonly shell: string;
 }
@@ -80,6 +83,8 @@ export interface ShellChild {
   readonly drained: Promise<void>;
   /** Passes on a last unterminated line and frees the streams; later output is dropped. */
   release(): void;
+  /** Whether the session guard was told of the session as the shell started (the spawn addon does that). */
+  readonly announced?: boolean;
 }
 
 /** After the shell's exit, how long a process outside the session may hold the pipes open. */
@@ -105,10 +110,14 @@ function findShell(env: NodeJS.ProcessEnv): string {
 
 function resolveOptions(options: ShellProcessorOptions): ResolvedShellOptions {
   const env = options.env ?? process.env;
+  const taskEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) taskEnv[name] = value;
+  taskEnv['PYTHONUNBUFFERED'] = '1';
   return {
     emulateTty: options.emulateTty ?? false,
     loginShell: options.loginShell ?? env['JOBQ_USE_LOGIN_SHELL'] === '1',
     env,
+    taskEnv,
     shell: findShell(env),
   };
 }
@@ -133,9 +142,7 @@ function prepareLaunch(
     if (stat === undefined) return { error: `cwd does not exist: ${cwd}` };
     if (!stat.isDirectory()) return { error: `cwd is not a directory: ${cwd}` };
   }
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
-  env['PYTHONUNBUFFERED'] = '1';
+  const env: Record<string, string> = { ...options.taskEnv };
   for (const [name, value] of Object.entries(taskEnv ?? {})) env[name] = envValue(value);
   env['JOBQ_TASK_ID'] = context.task.id;
   env['JOBQ_QUEUE_NAME'] = context.queueName;
@@ -155,24 +162,19 @@ function readLines(stream: Readable, splitter: LineSplitter): Promise<void> {
 }
 
 /** Starts the shell in a new session with stdin /dev/null and its output through pipes. */
-function startPipedShell(launch: ShellLaunch, log: (line: string, stream: OutputStream) => void): ShellChild {
-  const child = spawn(launch.file, launch.args, {
-    ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
-    env: launch.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+async function startPipedShell(
+  launch: ShellLaunch,
+  log: (line: string, stream: OutputStream) => void,
+  announcements: number,
+): Promise<ShellChild> {
+  const child = await spawnInSession(launch, announcements);
   const stdout = new LineSplitter((line) => log(line, 'stdout'));
   const stderr = new LineSplitter((line) => log(line, 'stderr'));
-  const exited = new Promise<ShellExit | Error>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    // Also the listener that keeps a later 'error' from being thrown.
-    child.on('error', (err) => resolve(new Error(`cannot start ${launch.file}: ${err.message}`, { cause: err })));
-  });
   const drained = Promise.all([readLines(child.stdout, stdout), readLines(child.stderr, stderr)]).then(() => undefined);
   return {
     pid: child.pid,
-    exited,
+    exited: child.exited,
+    announced: child.announced,
     drained,
     release() {
       stdout.end();
@@ -199,24 +201,31 @@ function settledTask(outcome: TaskOutcome): RunningTask {
 class ShellRun implements RunningTask {
   readonly done: Promise<TaskOutcome>;
   private state: 'running' | 'stopping' | 'killing' | 'finishing' = 'running';
-  private readonly session: ProcessSession | undefined;
+  /** Set once the shell runs: it is started off the event loop, so stop() and kill() may come first. */
+  private child: ShellChild | undefined;
+  private session: ProcessSession | undefined;
   /** The watch of a stopped or killed session; settles when none of its processes is left. */
   private watching: Promise<void> | undefined;
   /** Ends the watch's current pause, so that kill() acts at once. */
   private wake: (() => void) | undefined;
   /** A stop came when the task had already ended (see stop()). */
   private endedBeforeStop = false;
+  /** A stop came while the shell was starting. */
+  private stopWhenStarted = false;
 
   constructor(
-    private readonly child: ShellChild,
+    starting: Promise<ShellChild>,
     private readonly sweeper: LeftoverSweeper,
   ) {
-    this.session = child.pid === undefined ? undefined : new ProcessSession(child.pid);
-    this.done = this.run();
+    this.done = this.run(starting);
   }
 
   stop(): void {
     if (this.state !== 'running') return;
+    if (this.child === undefined) {
+      this.stopWhenStarted = true;
+      return;
+    }
     // The first SIGTERMs go out here. When no process of the session was alive,
     // the task has ended on its own (we have not yet seen its exit): the stop
     // reached nothing.
@@ -231,23 +240,30 @@ class ShellRun implements RunningTask {
   kill(): void {
     if (this.state === 'killing' || this.state === 'finishing') return;
     this.state = 'killing';
+    if (this.child === undefined) return;
     this.watching ??= this.watch();
     this.wake?.();
   }
 
-  private async run(): Promise<TaskOutcome> {
-    const exit = await this.child.exited;
-    await this.drain();
+  private async run(starting: Promise<ShellChild>): Promise<TaskOutcome> {
+    const child = await starting;
+    this.child = child;
+    this.session = child.pid === undefined ? undefined : new ProcessSession(child.pid);
+    // A stop or kill that came while the shell was starting reaches it now.
+    if (this.state === 'killing') this.watching = this.watch();
+    else if (this.stopWhenStarted) this.stop();
+    const exit = await child.exited;
+    await this.drain(child);
     if (this.state === 'running') {
       this.state = 'finishing';
-      this.child.release();
+      child.release();
       if (this.session !== undefined) this.sweeper.add(this.session.id);
       return this.endedBeforeStop ? { ...outcomeOf(exit), endedBeforeStop: true } : outcomeOf(exit);
     }
     await this.watching;
-    await this.drain();
+    await this.drain(child);
     this.state = 'finishing';
-    this.child.release();
+    child.release();
     return outcomeOf(exit);
   }
 
@@ -279,12 +295,12 @@ class ShellRun implements RunningTask {
   }
 
   /** Waits until the output is read to its end, or DRAIN_GRACE_MS and one more pass over the pipes. */
-  private async drain(): Promise<void> {
+  private async drain(child: ShellChild): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'grace'>((resolve) => {
       timer = setTimeout(() => resolve('grace'), DRAIN_GRACE_MS);
     });
-    const first = await Promise.race([this.child.drained, grace]);
+    const first = await Promise.race([child.drained, grace]);
     clearTimeout(timer);
     // One more event-loop iteration reads what the pipes already hold, even
     // when the grace timer fired before a late read on a busy machine.
@@ -300,21 +316,29 @@ function startShellTask(
 ): RunningTask {
   const prepared = prepareLaunch(context, options);
   if ('error' in prepared) return settledTask({ ok: false, error: prepared.error });
-  let child: ShellChild;
+  let starting: Promise<ShellChild>;
   try {
-    child = options.emulateTty
-      ? startPtyShell(prepared.launch, (line) => context.log(line, 'stdout'))
-      : startPipedShell(prepared.launch, (line, stream) => context.log(line, stream));
+    starting = options.emulateTty
+      ? Promise.resolve(startPtyShell(prepared.launch, (line) => context.log(line, 'stdout')))
+      : startPipedShell(prepared.launch, (line, stream) => context.log(line, stream), guard.announcements()).catch(
+          notStarted,
+        );
   } catch (err) {
     return settledTask({ ok: false, error: `cannot start the shell: ${errorMessage(err)}` });
   }
-  const run = new ShellRun(child, sweeper);
-  const sessionId = child.pid;
-  if (sessionId !== undefined) {
-    guard.watch(sessionId);
+  const run = new ShellRun(starting, sweeper);
+  void starting.then(({ pid: sessionId, announced }) => {
+    if (sessionId === undefined) return;
+    if (!announced) guard.watch(sessionId);
     void run.done.then(() => guard.unwatch(sessionId));
-  }
+  });
   return run;
+}
+
+/** A shell that could not be started. */
+function notStarted(err: unknown): ShellChild {
+  const error = new Error(`cannot start the shell: ${errorMessage(err)}`);
+  return { pid: undefined, exited: Promise.resolve(error), drained: Promise.resolve(), release() {} };
 }
 
 /** The `shell` task type: runs `kwargs.cmd` with bash (SPEC §7). */

@@ -5,7 +5,7 @@
  * the worker. With `act: false` (JOBQ_DISABLE_SCHEDULED_EVENTS=1) events are
  * only logged.
  */
-import { Agent, request } from 'undici';
+import type { Agent, request } from 'undici';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
@@ -48,7 +48,11 @@ const failureLogIntervalMs = 60_000;
 
 export class ScheduledEventsPoller {
   private timer: NodeJS.Timeout | undefined;
-  private readonly agent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 2_000 } });
+  /** undici, loaded when a poller is made: most workers never poll, and loading it takes 40 ms. */
+  private readonly http: Promise<{ agent: Agent; request: typeof request }> = import('undici').then((undici) => ({
+    agent: new undici.Agent({ keepAliveTimeout: 10_000, connect: { timeout: 2_000 } }),
+    request: undici.request,
+  }));
   private announced = false;
   private incarnation: number | undefined;
   private lastFailureLog = 0;
@@ -70,15 +74,16 @@ export class ScheduledEventsPoller {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.polling;
-    await this.agent.close();
+    await (await this.http).agent.close();
   }
 
   private async poll(): Promise<void> {
     let document: ScheduledEventsDocument;
     try {
+      const { agent, request } = await this.http;
       const response = await request(this.options.url, {
         headers: { Metadata: 'true' },
-        dispatcher: this.agent,
+        dispatcher: agent,
         headersTimeout: 3_000,
         bodyTimeout: 3_000,
       });

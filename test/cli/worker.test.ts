@@ -96,4 +96,21 @@ describe('jobq worker on a local queue (CLI)', () => {
     const peek = await runCli(['local/interrupted', 'peek', '--json'], { env });
     assert.equal(peek.stdout.trim().split('\n').length, 2, 'both are visible again at once');
   });
+  it('without the spawn addon (JOBQ_NO_NATIVE_SPAWN=1) runs tasks through child_process alike', async () => {
+    const out = path.join(home.home, 'fallback.txt');
+    // Which way the shell started shows in the signals it ignores: glibc's
+    // posix_spawn (the addon) leaves its internal signals 32 and 33 ignored,
+    // libuv's fork resets every one.
+    const ok = `grep SigIgn /proc/self/status >> ${out}; echo fallback-output`;
+    const failing = 'exit 7';
+    assert.equal((await runCli(['local/fallback', 'push', '--num-retries', '0', '-c', ok, '-c', failing], { env })).code, 0);
+    const worker = await runCli(['local/fallback', 'worker', '-n', '2', '--max-consecutive-failures', '5'], {
+      env: { ...env, JOBQ_NO_NATIVE_SPAWN: '1' },
+    });
+    assert.equal(worker.code, 0, worker.stderr);
+    assert.match(worker.stderr, /fallback-output/);
+    assert.match(readFileSync(out, 'utf8'), /^SigIgn:\s+0{16}\n$/);
+    const list = await runCli(['local/fallback', 'dlq', 'list', '--json'], { env });
+    assert.equal((JSON.parse(list.stdout.trim()) as { exit_code: number }).exit_code, 7);
+  });
 });
