@@ -2,11 +2,13 @@
  * The embedded default backend (`local/NAME`): one SQLite file in WAL mode that
  * several worker processes on one machine share. Every write runs in an
  * IMMEDIATE transaction so that concurrent processes queue on SQLite's lock
- * (busy timeout) instead of failing. A leased message carries a fresh token and
- * a `visible_at` in the future; settling checks the token, so a worker whose
- * lease expired and was taken over gets LeaseLostError. `deliveries` counts
- * leases since the message was pushed or last released (a release sets it
- * back to 0), so it tells how many deliveries in a row ended unsettled.
+ * (busy timeout) instead of failing; the writes of one event-loop turn share
+ * one transaction (sqlite-write-batch.ts). A leased message carries a fresh
+ * token and a `visible_at` in the future; settling checks the token, so a
+ * worker whose lease expired and was taken over gets LeaseLostError.
+ * `deliveries` counts leases since the message was pushed or last released (a
+ * release sets it back to 0), so it tells how many deliveries in a row ended
+ * unsettled.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +16,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { BackendError, LeaseLostError } from '../errors.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
 const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true };
 
@@ -92,12 +95,14 @@ class SqliteBackend implements Backend {
   readonly capabilities = capabilities;
   readonly description: string;
   private readonly statements;
+  private readonly writes: SqliteWriteBatch;
 
   constructor(
     private readonly db: Database.Database,
     file: string,
   ) {
     this.description = `local:${file}`;
+    this.writes = new SqliteWriteBatch(db);
     this.statements = {
       insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
       lease: db.prepare<[string, number, string, number, number], LeasedRow>(
@@ -122,11 +127,13 @@ class SqliteBackend implements Backend {
   }
 
   queue(name: string): QueueStore {
-    return new SqliteQueue(name, this.db, this.statements);
+    return new SqliteQueue(name, this.statements, this.writes);
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush();
+    this.db.close();
   }
 }
 
@@ -135,14 +142,24 @@ type Statements = SqliteBackend['statements'];
 class SqliteQueue implements QueueStore {
   constructor(
     readonly name: string,
-    private readonly db: Database.Database,
     private readonly sql: Statements,
+    private readonly writes: SqliteWriteBatch,
   ) {}
 
-  /** Runs `fn` in an IMMEDIATE transaction, turning SQLite errors into BackendError. */
-  private write<T>(fn: () => T): T {
+  /** Runs `fn` in the next batch of writes (one IMMEDIATE transaction). */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.written(this.writes.run(fn));
+  }
+
+  /** As `write`, for an `fn` that runs a single statement. */
+  private writeStatement<T>(fn: () => T): Promise<T> {
+    return this.written(this.writes.runStatement(fn));
+  }
+
+  /** A write's result, with SQLite errors turned into BackendError. */
+  private async written<T>(result: Promise<T>): Promise<T> {
     try {
-      return this.db.transaction(fn).immediate();
+      return await result;
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
       throw this.failure(err);
@@ -170,14 +187,16 @@ class SqliteQueue implements QueueStore {
 
   async push(bodies: readonly string[]): Promise<void> {
     const now = Date.now();
-    this.write(() => {
+    await this.write(() => {
       for (const body of bodies) this.sql.insert.run(this.name, body, now, now);
     });
   }
 
   async lease(max: number, visibilityMs: number): Promise<Lease[]> {
-    const now = Date.now();
-    const rows = this.write(() => this.sql.lease.all(randomUUID(), now + visibilityMs, this.name, now, max));
+    const rows = await this.writeStatement(() => {
+      const now = Date.now();
+      return this.sql.lease.all(randomUUID(), now + visibilityMs, this.name, now, max);
+    });
     rows.sort((a, b) => a.id - b.id);
     return rows.map((row) => ({
       messageId: String(row.id),
@@ -187,8 +206,8 @@ class SqliteQueue implements QueueStore {
     }));
   }
 
-  private settle(lease: Lease, action: string, run: () => { changes: number }): void {
-    this.write(() => {
+  private settle(lease: Lease, action: string, run: () => { changes: number }): Promise<void> {
+    return this.writeStatement(() => {
       if (run().changes === 0) {
         throw new LeaseLostError(`${action} failed: the lease on message ${lease.messageId} in ${this.name} is gone`);
       }
@@ -196,18 +215,18 @@ class SqliteQueue implements QueueStore {
   }
 
   async extend(lease: Lease, visibilityMs: number): Promise<Lease> {
-    this.settle(lease, 'extend', () =>
+    await this.settle(lease, 'extend', () =>
       this.sql.extend.run(Date.now() + visibilityMs, Number(lease.messageId), lease.token),
     );
     return lease;
   }
 
   async complete(lease: Lease): Promise<void> {
-    this.settle(lease, 'complete', () => this.sql.complete.run(Number(lease.messageId), lease.token));
+    await this.settle(lease, 'complete', () => this.sql.complete.run(Number(lease.messageId), lease.token));
   }
 
   async release(lease: Lease, body?: string): Promise<void> {
-    this.settle(lease, 'release', () =>
+    await this.settle(lease, 'release', () =>
       this.sql.release.run(Date.now(), body ?? null, Number(lease.messageId), lease.token),
     );
   }
@@ -222,11 +241,11 @@ class SqliteQueue implements QueueStore {
   }
 
   async clear(): Promise<void> {
-    this.write(() => this.sql.clear.run(this.name));
+    await this.writeStatement(() => this.sql.clear.run(this.name));
   }
 
   async putResult(taskId: string, result: string): Promise<void> {
-    this.write(() => this.sql.putResult.run(this.name, taskId, result, Date.now()));
+    await this.writeStatement(() => this.sql.putResult.run(this.name, taskId, result, Date.now()));
   }
 
   async takeResults(taskIds: readonly string[]): Promise<Map<string, string>> {

@@ -1,9 +1,11 @@
 /**
  * Logs go to stderr (SPEC §9): `text` is one line of time, level and message;
  * `json` is one JSON object a line, with an `event` field on task events.
+ * Written to a file descriptor, the lines of one event-loop turn go out together.
  */
-import { destination as pinoDestination, pino, stdTimeFunctions, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { pino, stdTimeFunctions, type Logger } from 'pino';
+import { TextLines } from './text-lines.js';
+import { TurnWrites } from './turn-writes.js';
 
 export type { Logger } from 'pino';
 export type LogFormat = 'text' | 'json';
@@ -27,7 +29,8 @@ export function levelFromVerbosity(verbose: number, quiet: number): LogLevel {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const destination = options.destination ?? 2;
+  const given = options.destination ?? 2;
+  const destination = typeof given === 'number' ? new TurnWrites(given) : given;
   if (options.format === 'json') {
     return pino(
       {
@@ -36,18 +39,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         timestamp: stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
       },
-      typeof destination === 'number' ? pinoDestination({ dest: destination, sync: true }) : destination,
+      destination,
     );
   }
-  const stream = pretty({
-    destination,
-    sync: true,
-    colorize: false,
-    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
-    hideObject: true,
-    ignore: 'pid,hostname',
-  });
-  return pino({ level, base: null }, stream);
+  return pino({ level, base: null }, new TextLines(destination));
 }
 
 /** A logger that drops everything (the API's default when none is given). */

@@ -5,15 +5,19 @@
  *
  * Channels:
  * - `ThreadSetup` goes to every thread once, as piscina's `workerData`.
- * - `TaskPayload` is the piscina task: one per task.
- * - `ThreadMessage`s go from a thread to the main thread on the thread's
- *   `parentPort` (piscina re-emits them as the pool's `message` event). They
- *   share one ordered channel per thread, so every `log` of a task arrives
- *   before its `ended`.
- * - `StopMessage`s go from the main thread to every thread on a
- *   BroadcastChannel: the main thread does not know which thread runs a task,
- *   and stops are rare, so a broadcast by task key is cheaper than a channel
- *   per task.
+ * - `TaskPayload` is the piscina task: one per task; `TaskReport` is what the
+ *   piscina run returns, once the function has returned or thrown.
+ * - `ThreadMessage`s (one per `ctx.log` call) go from a thread to the main
+ *   thread on the thread's `parentPort` (piscina re-emits them as the pool's
+ *   `message` event). That is another channel than piscina's, so the report
+ *   says how many were sent and the main thread waits for all of them before
+ *   it ends the task. A task that logs nothing costs no message of its own.
+ * - A stop is written into `ThreadSetup.stopFlags` (shared memory) and then
+ *   broadcast as a `StopMessage` to every thread on a BroadcastChannel: the
+ *   main thread does not know which thread runs a task, and stops are rare,
+ *   so a broadcast by task key is cheaper than a channel per task. A thread
+ *   looks at the flags when it starts a task (the stop came first: its
+ *   thread may not even have listened yet) and listens while it runs.
  */
 
 export interface ThreadSetup {
@@ -23,6 +27,12 @@ export interface ThreadSetup {
   readonly exportName: string;
   /** The BroadcastChannel's name for stop messages. */
   readonly stopChannel: string;
+  /**
+   * Shared: slot `key % length` holds `key` once the task `key` was asked to
+   * stop (-1 at first). Task keys wrap below 2^31; slots are reused only by a
+   * key `length` tasks later, far more than are ever in flight at once.
+   */
+  readonly stopFlags: Int32Array;
 }
 
 export interface TaskPayload {
@@ -38,13 +48,18 @@ export type FunctionOutcome =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: string; readonly detail?: string };
 
-export type ThreadMessage =
-  /** The thread listens for stops of this task from now on. */
-  | { readonly kind: 'started'; readonly key: number }
-  /** One `ctx.log` call, formatted. */
-  | { readonly kind: 'log'; readonly key: number; readonly text: string }
-  /** The function has returned or thrown; nothing more comes for this key. */
-  | { readonly kind: 'ended'; readonly key: number; readonly outcome: FunctionOutcome };
+/** What a piscina run returns: the outcome, and how many `log` messages the task sent before it. */
+export interface TaskReport {
+  readonly outcome: FunctionOutcome;
+  readonly logs: number;
+}
+
+/** One `ctx.log` call, formatted. */
+export interface ThreadMessage {
+  readonly kind: 'log';
+  readonly key: number;
+  readonly text: string;
+}
 
 export interface StopMessage {
   readonly kind: 'stop';
@@ -66,7 +81,8 @@ export function isThreadSetup(value: unknown): value is ThreadSetup {
     isRecord(value) &&
     typeof value['moduleUrl'] === 'string' &&
     typeof value['exportName'] === 'string' &&
-    typeof value['stopChannel'] === 'string'
+    typeof value['stopChannel'] === 'string' &&
+    value['stopFlags'] instanceof Int32Array
   );
 }
 
@@ -86,18 +102,12 @@ function isOutcome(value: unknown): value is FunctionOutcome {
   );
 }
 
+export function isTaskReport(value: unknown): value is TaskReport {
+  return isRecord(value) && isOutcome(value['outcome']) && isKey(value['logs']);
+}
+
 export function isThreadMessage(value: unknown): value is ThreadMessage {
-  if (!isRecord(value) || !isKey(value['key'])) return false;
-  switch (value['kind']) {
-    case 'started':
-      return true;
-    case 'log':
-      return typeof value['text'] === 'string';
-    case 'ended':
-      return isOutcome(value['outcome']);
-    default:
-      return false;
-  }
+  return isRecord(value) && value['kind'] === 'log' && isKey(value['key']) && typeof value['text'] === 'string';
 }
 
 export function isStopMessage(value: unknown): value is StopMessage {

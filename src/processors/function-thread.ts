@@ -1,10 +1,15 @@
 /**
  * Runs inside each piscina thread of the function processor (SPEC §8). The
  * thread imports the task module once; each piscina task calls its function
- * with the kwargs and a context, and reports over the thread's `parentPort`:
- * `started` (stops are heard from now on), one `log` per `ctx.log` call, then
- * `ended` with the outcome. The outcome travels on the same port as the logs,
- * so the main thread has every line of a task before it learns that it ended.
+ * with the kwargs and a context, sends one `log` message per `ctx.log` call
+ * over the thread's `parentPort`, and returns a report: the outcome and how
+ * many `log`s it sent (the main thread waits for them all).
+ *
+ * A task starts with its ctx.signal aborted when its stop flag is already
+ * set (function-messages.ts); while it runs, the stop broadcast reaches it.
+ * The task is made current before the flag is read, and the main thread sets
+ * the flag before it broadcasts, so a stop is either seen at the start or
+ * heard while running.
  *
  * Only `ctx.log` is captured; `console.log` in a thread goes to the process's
  * own stdout, unprefixed, as in any worker thread.
@@ -16,6 +21,7 @@ import {
   isTaskPayload,
   isThreadSetup,
   type FunctionOutcome,
+  type TaskReport,
   type ThreadMessage,
 } from './function-messages.js';
 
@@ -49,13 +55,43 @@ const loaded = loadFunction();
 // rejection from counting as unhandled before the first task.
 loaded.catch(() => undefined);
 
+/** The task running on this thread (one at a time), with the controller of its ctx.signal. */
+class ThreadTasks {
+  private current: { readonly key: number; readonly controller: AbortController } | undefined;
+
+  constructor(private readonly stopFlags: Int32Array) {}
+
+  /** The task `key` starts; its ctx.signal (already aborted when it was asked to stop). */
+  start(key: number): AbortSignal {
+    const controller = new AbortController();
+    this.current = { key, controller };
+    if (Atomics.load(this.stopFlags, key % this.stopFlags.length) === key) controller.abort();
+    return controller.signal;
+  }
+
+  /** A stop for the task `key`, wherever it runs. */
+  stopHeard(key: number): void {
+    if (key === this.current?.key) this.current.controller.abort();
+  }
+
+  isRunning(key: number): boolean {
+    return this.current?.key === key;
+  }
+
+  end(): void {
+    this.current = undefined;
+  }
+}
+
+const tasks = new ThreadTasks(setup.stopFlags);
+
 /** Stop requests by task key, for every thread; unref'd so it never keeps a thread alive. */
 const stops = new BroadcastChannel(setup.stopChannel);
+stops.onmessage = (event: Event): void => {
+  const data: unknown = (event as MessageEvent).data;
+  if (isStopMessage(data)) tasks.stopHeard(data.key);
+};
 stops.unref();
-
-function post(message: ThreadMessage): void {
-  port.postMessage(message);
-}
 
 function describe(value: unknown): string {
   try {
@@ -74,45 +110,46 @@ function format(args: readonly unknown[]): string {
   return args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg))).join(' ');
 }
 
-/** Sends the outcome; a result that cannot be cloned becomes a failure instead of a crash. */
-function postEnded(key: number, outcome: FunctionOutcome): void {
-  try {
-    post({ kind: 'ended', key, outcome });
-  } catch (err) {
-    post({ kind: 'ended', key, outcome: { ok: false, error: `result is not structured-cloneable: ${describe(err)}` } });
+/**
+ * The outcome of a returned value. A result that cannot be cloned would make
+ * piscina's reply throw and take the thread down: it becomes a failure. Only
+ * objects need the check (a structured clone of them).
+ */
+function returned(result: unknown): FunctionOutcome {
+  if ((typeof result === 'object' && result !== null) || typeof result === 'function' || typeof result === 'symbol') {
+    try {
+      structuredClone(result);
+    } catch (err) {
+      return { ok: false, error: `result is not structured-cloneable: ${describe(err)}` };
+    }
   }
+  return { ok: true, result };
 }
 
-/** The piscina task: runs one task and posts its `ended` before returning. */
-export default async function runTask(payload: unknown): Promise<void> {
+/** The piscina task: runs one task; its `log`s are posted before it returns. */
+export default async function runTask(payload: unknown): Promise<TaskReport> {
   if (!isTaskPayload(payload)) throw new TypeError('jobq: malformed task payload');
   const { key, taskId } = payload;
-  const controller = new AbortController();
-  const onStop = (event: Event): void => {
-    const data: unknown = (event as MessageEvent).data;
-    if (isStopMessage(data) && data.key === key) controller.abort();
-  };
-  stops.addEventListener('message', onStop);
-  let running = true;
+  let logs = 0;
   const ctx: FunctionTaskContext = {
-    signal: controller.signal,
+    signal: tasks.start(key),
     taskId,
     log: (...args) => {
       // Lines logged after the task ended (a forgotten timer) belong to no task.
-      if (running) post({ kind: 'log', key, text: format(args) });
+      if (!tasks.isRunning(key)) return;
+      port.postMessage({ kind: 'log', key, text: format(args) } satisfies ThreadMessage);
+      logs += 1;
     },
   };
-  post({ kind: 'started', key });
   let outcome: FunctionOutcome;
   try {
     const fn = await loaded;
     const kwargs = JSON.parse(payload.kwargsJson) as Record<string, unknown>;
-    outcome = { ok: true, result: await fn(kwargs, ctx) };
+    outcome = returned(await fn(kwargs, ctx));
   } catch (err) {
     outcome = failure(err);
   } finally {
-    running = false;
-    stops.removeEventListener('message', onStop);
+    tasks.end();
   }
-  postEnded(key, outcome);
+  return { outcome, logs };
 }

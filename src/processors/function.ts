@@ -2,14 +2,17 @@
  * Function tasks (SPEC §8): each task's kwargs go through an exported function
  * of a module, on a piscina pool of `numWorkers` threads.
  *
- * A task's handle moves through: queued (in piscina) → started (its thread
- * listens for stops) → ended. `stop()` before `started` is remembered and
- * broadcast when the thread reports `started`, so a stop is never lost to the
- * race with piscina's dispatch. The task ends with the first of: its `ended`
- * message (after all its `log`s, on the same port), or the rejection of its
- * piscina run (killed by `kill()`, or the thread died).
+ * A task's handle moves through: running (queued in piscina, or on a
+ * thread) → reported (its piscina run returned the outcome; `log` messages
+ * may still be on their way) → ended. `stop()` sets the task's stop flag and
+ * broadcasts it (function-messages.ts): a thread that starts the task later
+ * sees the flag, so a stop is never lost to the race with piscina's dispatch.
+ * The task ends with the first of: its report once all the `log`s it counts
+ * have arrived, or the rejection of its piscina run (killed by `kill()`, or
+ * the thread died).
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,9 +20,11 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { errorMessage, UsageError } from '../errors.js';
 import {
+  isTaskReport,
   isThreadMessage,
   type StopMessage,
   type TaskPayload,
+  type TaskReport,
   type ThreadMessage,
   type ThreadSetup,
 } from './function-messages.js';
@@ -39,6 +44,11 @@ const idleTimeoutMs = 2 ** 31 - 1;
 
 const threadFile = new URL('./function-thread.js', import.meta.url);
 
+/** Stop flags shared with the threads (16 KiB): far more than the tasks ever in flight. */
+const stopFlagSlots = 4096;
+/** Task keys wrap here, to fit the stop flags' Int32Array. */
+const keyLimit = 2 ** 31;
+
 /**
  * A processor that runs tasks through a module's function on worker threads.
  * Throws a UsageError when the module cannot be imported or the export is not a function.
@@ -48,7 +58,8 @@ export async function createFunctionProcessor(options: FunctionProcessorOptions)
     throw new UsageError(`numWorkers must be an integer of at least 1, got ${options.numWorkers}`);
   }
   const { moduleUrl, exportName } = await checkModule(options.module);
-  const setup: ThreadSetup = { moduleUrl, exportName, stopChannel: `jobq-stop-${randomUUID()}` };
+  const stopFlags = new Int32Array(new SharedArrayBuffer(stopFlagSlots * Int32Array.BYTES_PER_ELEMENT)).fill(-1);
+  const setup: ThreadSetup = { moduleUrl, exportName, stopChannel: `jobq-stop-${randomUUID()}`, stopFlags };
   return new FunctionProcessor(options.module, setup, options.numWorkers);
 }
 
@@ -96,52 +107,60 @@ const killedOutcome: TaskOutcome = { ok: false, error: 'killed' };
 class FunctionTask implements RunningTask {
   readonly done: Promise<TaskOutcome>;
   private resolve!: (outcome: TaskOutcome) => void;
-  private readonly killer = new AbortController();
-  private started = false;
+  /**
+   * Piscina's abort signal for this run: an 'abort' event terminates the
+   * thread. An EventEmitter (which piscina takes as well) costs a fraction of
+   * an AbortController, and one is made for every task.
+   */
+  readonly killSignal = new EventEmitter();
+  private killed = false;
   private stopRequested = false;
+  private logsReceived = 0;
+  /** The run's report while `log` messages it counts are still on their way. */
+  private report: TaskReport | undefined;
   private ended = false;
 
   constructor(
     readonly key: number,
     private readonly context: TaskContext,
-    private readonly broadcastStop: (key: number) => void,
+    private readonly requestStop: (key: number) => void,
     private readonly forget: (key: number) => void,
   ) {
     this.done = new Promise((resolve) => (this.resolve = resolve));
   }
 
-  get killSignal(): AbortSignal {
-    return this.killer.signal;
-  }
-
   stop(): void {
     if (this.ended || this.stopRequested) return;
     this.stopRequested = true;
-    if (this.started) this.broadcastStop(this.key);
+    this.requestStop(this.key);
   }
 
   kill(): void {
-    if (!this.ended) this.killer.abort();
+    if (this.ended || this.killed) return;
+    this.killed = true;
+    this.killSignal.emit('abort');
   }
 
-  onMessage(message: ThreadMessage): void {
-    switch (message.kind) {
-      case 'started':
-        this.started = true;
-        if (this.stopRequested) this.broadcastStop(this.key);
-        return;
-      case 'log':
-        for (const line of message.text.split(/\r?\n/)) this.log(line);
-        return;
-      case 'ended':
-        this.end(message.outcome);
-        return;
+  onLog(message: ThreadMessage): void {
+    for (const line of message.text.split(/\r?\n/)) this.log(line);
+    this.logsReceived += 1;
+    if (this.report && this.logsReceived >= this.report.logs) this.end(this.report.outcome);
+  }
+
+  /** The piscina run returned: the function has returned or thrown. */
+  onReport(report: unknown): void {
+    if (!isTaskReport(report)) {
+      this.end({ ok: false, error: "the task's thread sent a malformed report" });
+    } else if (this.logsReceived >= report.logs) {
+      this.end(report.outcome);
+    } else {
+      this.report = report;
     }
   }
 
   /** The piscina run failed: the thread was terminated by `kill()`, or it died. */
   onRunFailed(err: unknown): void {
-    if (this.killer.signal.aborted) this.end(killedOutcome);
+    if (this.killed) this.end(killedOutcome);
     else this.end({ ok: false, error: `the task's thread failed: ${errorMessage(err)}` });
   }
 
@@ -162,13 +181,14 @@ class FunctionTask implements RunningTask {
 }
 
 class FunctionProcessor implements Processor {
-  private readonly pool: Piscina<TaskPayload, void>;
+  private readonly pool: Piscina<TaskPayload, unknown>;
   /**
    * Stop requests to every thread. Ref'd while tasks are in flight: piscina
-   * unrefs a thread as soon as its run returns, and a task's `ended` message
-   * may still be on its way; without this the process could exit before it.
+   * unrefs a thread as soon as its run returns, and a task's `log` messages
+   * may still be on their way; without this the process could exit before them.
    */
   private readonly stops: BroadcastChannel;
+  private readonly stopFlags: Int32Array;
   private readonly tasks = new Map<number, FunctionTask>();
   private nextKey = 0;
   private closing: Promise<void> | undefined;
@@ -178,6 +198,7 @@ class FunctionProcessor implements Processor {
     setup: ThreadSetup,
     numWorkers: number,
   ) {
+    this.stopFlags = setup.stopFlags;
     this.stops = new BroadcastChannel(setup.stopChannel);
     this.stops.unref();
     this.pool = new Piscina({
@@ -189,7 +210,7 @@ class FunctionProcessor implements Processor {
       workerData: setup,
     });
     this.pool.on('message', (message: unknown) => {
-      if (isThreadMessage(message)) this.tasks.get(message.key)?.onMessage(message);
+      if (isThreadMessage(message)) this.tasks.get(message.key)?.onLog(message);
     });
     // A thread that fails outside any task (an unhandled rejection a task left
     // behind) is replaced by piscina; without a listener the event would crash the process.
@@ -197,19 +218,28 @@ class FunctionProcessor implements Processor {
   }
 
   start(context: TaskContext): RunningTask {
-    const key = this.nextKey++;
+    const key = this.nextKey;
+    this.nextKey = (key + 1) % keyLimit;
     const task = new FunctionTask(
       key,
       context,
-      (stopKey) => this.stops.postMessage({ kind: 'stop', key: stopKey } satisfies StopMessage),
+      (stopKey) => this.requestStop(stopKey),
       (doneKey) => this.forget(doneKey),
     );
     if (this.tasks.size === 0) this.stops.ref();
     this.tasks.set(key, task);
     const payload: TaskPayload = { key, taskId: context.task.id, kwargsJson: context.task.kwargsJson };
-    // A fulfilled run needs nothing: its `ended` message was posted before it returned.
-    this.pool.run(payload, { signal: task.killSignal }).catch((err: unknown) => task.onRunFailed(err));
+    this.pool.run(payload, { signal: task.killSignal }).then(
+      (report) => task.onReport(report),
+      (err: unknown) => task.onRunFailed(err),
+    );
     return task;
+  }
+
+  /** The flag first: a thread that starts the task from now on sees it; one running it hears the broadcast. */
+  private requestStop(key: number): void {
+    Atomics.store(this.stopFlags, key % this.stopFlags.length, key);
+    this.stops.postMessage({ kind: 'stop', key } satisfies StopMessage);
   }
 
   private forget(key: number): void {

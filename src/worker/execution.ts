@@ -3,21 +3,27 @@
  *
  * States: leased → running → over → settled. A valid task leased more than
  * `maxDeliveries` times in a row without a settlement skips running: it is
- * dead-lettered at once (its worker kept dying). While running, the lease is
- * heart-beaten. `cancel()` (a stop of §6.1) asks the task to stop and arms the
- * kill timer; a lost lease does the same but marks the task so that it is not
- * settled at all. Once the task is over, a stop no longer changes anything: a
+ * dead-lettered at once (its worker kept dying). The lease is heart-beaten
+ * from the moment it was leased (it may have waited in the lease buffer)
+ * until it is settled; one found lost before the task started is not run.
+ * `cancel()` (a stop of §6.1) asks the task to stop and arms the kill timer;
+ * a lost lease does the same but marks the task so that it is not settled at
+ * all. Once the task is over, a stop no longer changes anything: a
  * task that succeeded just before the stop came is completed, not run again.
  * The settlement follows from how the task ended: cancelled → released
  * unchanged; lease lost → nothing; success → deleted; failure → retried with
- * one retry fewer, or dead-lettered.
+ * one retry fewer, or dead-lettered. `decided` resolves as soon as the
+ * settlement is chosen, before it is written, so that the slot can take its
+ * next task while the write goes on; `execute()` resolves once it is written.
  */
+import type { Lease } from '../backends/backend.js';
 import { errorMessage, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Processor, RunningTask, TaskOutcome } from '../processors/processor.js';
 import type { JobQueue, LeasedMessage } from '../queue.js';
 import type { Task } from '../task/task.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import type { HeldLease } from './lease-buffer.js';
+import type { LeaseKeeper } from './lease-keeper.js';
 import type { ResolvedWorkerOptions } from './options.js';
 import { OutputTail } from './output-tail.js';
 
@@ -46,13 +52,21 @@ export class TaskExecution {
   /** The task has ended: a stop from now on cannot reach it and does not change how it settles. */
   private over = false;
   private killTimer: NodeJS.Timeout | undefined;
-  private keeper: LeaseKeeper | undefined;
+  private readonly leased: LeasedMessage;
+  private readonly keeper: LeaseKeeper | undefined;
   private readonly tail = new OutputTail(100);
+  /** Resolves with the settlement once it is chosen (before it is written). */
+  readonly decided: Promise<Settlement>;
+  private decide!: (settlement: Settlement) => void;
 
   constructor(
-    private readonly leased: LeasedMessage,
+    held: HeldLease,
     private readonly context: ExecutionContext,
-  ) {}
+  ) {
+    this.leased = held.message;
+    this.keeper = held.keeper;
+    this.decided = new Promise((resolve) => (this.decide = resolve));
+  }
 
   /** A stop of §6.1: SIGTERM the task, SIGKILL it after the kill timeout. Idempotent. */
   cancel(): void {
@@ -76,34 +90,42 @@ export class TaskExecution {
   }
 
   async execute(): Promise<Settlement> {
+    try {
+      return await this.runAndSettle();
+    } finally {
+      // Only an unexpected throw gets here undecided: the slot must not wait for ever.
+      this.decide('unsettled');
+    }
+  }
+
+  private async runAndSettle(): Promise<Settlement> {
     const { task, lease } = this.leased;
     const { queue, logger } = this.context;
+    if (this.keeper?.isLost) return this.lockLost(task ?? null, lease);
     if (!task) {
       const reason = this.leased.invalid.message;
       logger.error({ event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
-      return this.settle(null, () => queue.deadLetter(lease, null, { error: `invalid task: ${reason}` }), 'invalid');
+      return this.settle(null, (latest) => queue.deadLetter(latest, null, { error: `invalid task: ${reason}` }), 'invalid');
     }
     if (lease.deliveries > this.context.options.maxDeliveries) return this.giveUpUndeliverable(task);
     if (this.cancelled) {
-      return this.settle(task, () => queue.store.release(lease), 'cancelled');
+      return this.settle(task, (latest) => queue.store.release(latest), 'cancelled');
     }
+    this.keeper?.whenLost(() => this.onLeaseLost(task));
     const outcome = await this.run(task);
     this.over = true;
-    const latest = (await this.keeper?.stop()) ?? lease;
     if (this.killTimer) clearTimeout(this.killTimer);
-    if (this.keeper?.isLost) {
-      logger.warn({ event: 'task_lock_lost', task_id: task.id }, `task ${task.id} lost its lease: cancelled, not settled`);
-      return 'lock-lost';
-    }
+    await this.stopHeartbeat();
+    if (this.keeper?.isLost) return this.lockLost(task, lease);
     if (this.cancelled && outcome.endedBeforeStop !== true) {
       logger.info({ event: 'task_canceled', task_id: task.id }, `task ${task.id} was stopped and goes back to the queue`);
-      return this.settle(task, () => queue.store.release(latest), 'cancelled');
+      return this.settle(task, (latest) => queue.store.release(latest), 'cancelled');
     }
     if (outcome.ok) {
       logger.info({ event: 'task_success', task_id: task.id }, `task ${task.id} succeeded`);
       return this.settle(
         task,
-        async () => {
+        async (latest) => {
           await queue.putResult(task, { ok: true, result: outcome.result ?? null });
           await queue.store.complete(latest);
         },
@@ -119,12 +141,12 @@ export class TaskExecution {
         { event: 'task_retry', task_id: task.id, retries_left: task.numRetries - 1 },
         `task ${task.id} goes back to the queue with ${task.numRetries - 1} retries left`,
       );
-      return this.settle(task, () => queue.retry(latest, task), 'retried');
+      return this.settle(task, (latest) => queue.retry(latest, task), 'retried');
     }
     logger.error({ event: 'task_give_up', task_id: task.id }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
       task,
-      () =>
+      (latest) =>
         queue.deadLetter(latest, task, {
           error: outcome.detail ? `${outcome.error}\n${outcome.detail}` : outcome.error,
           output: this.tail.toArray(),
@@ -132,6 +154,19 @@ export class TaskExecution {
         }),
       'dead-lettered',
     );
+  }
+
+  /** A lease found lost (another worker may hold the message now): the task is not settled. */
+  private lockLost(task: Task | null, lease: Lease): Settlement {
+    this.decide('lock-lost');
+    const what = task ? `task ${task.id}` : `message ${lease.messageId}`;
+    this.context.logger.warn({ event: 'task_lock_lost', task_id: task?.id ?? null }, `${what} lost its lease: cancelled, not settled`);
+    return 'lock-lost';
+  }
+
+  /** Stops the heartbeat; resolves with the newest lease once no extension is in flight. */
+  private async stopHeartbeat(): Promise<Lease> {
+    return (await this.keeper?.stop()) ?? this.leased.lease;
   }
 
   /**
@@ -147,15 +182,12 @@ export class TaskExecution {
       { event: 'task_delivery_limit', task_id: task.id, deliveries: lease.deliveries - 1 },
       `task ${task.id} was ${error}: moved to ${queue.name}-failed`,
     );
-    return this.settle(task, () => queue.deadLetter(lease, task, { error }), 'delivery-limit');
+    return this.settle(task, (latest) => queue.deadLetter(latest, task, { error }), 'delivery-limit');
   }
 
   private async run(task: Task): Promise<TaskOutcome> {
-    const { queue, processor, options, logger, prefixOutput } = this.context;
+    const { queue, processor, logger, prefixOutput } = this.context;
     const prefix = prefixOutput ? `[${task.id}] ` : '';
-    if (options.heartbeat) {
-      this.keeper = new LeaseKeeper(this.leased.lease, queue.store, options.visibilityTimeoutMs, () => this.onLeaseLost(task), logger).start();
-    }
     logger.info({ event: 'task_start', task_id: task.id }, `task ${task.id} started`);
     try {
       this.running = processor.start({
@@ -181,10 +213,14 @@ export class TaskExecution {
     this.cancel();
   }
 
-  /** Runs a settle call; a failure is logged, never thrown: the message reappears when its lease expires. */
-  private async settle(task: Task | null, call: () => Promise<void>, settlement: Settlement): Promise<Settlement> {
+  /**
+   * Runs a settle call with the newest lease (the heartbeat stopped first); a
+   * failure is logged, never thrown: the message reappears when its lease expires.
+   */
+  private async settle(task: Task | null, call: (lease: Lease) => Promise<void>, settlement: Settlement): Promise<Settlement> {
+    this.decide(settlement);
     try {
-      await call();
+      await call(await this.stopHeartbeat());
       return settlement;
     } catch (err) {
       const what = task ? `task ${task.id}` : `message ${this.leased.lease.messageId}`;

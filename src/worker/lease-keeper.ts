@@ -1,10 +1,12 @@
 /**
- * Heartbeats for one lease: extends it every visibility/2 while the task
- * runs. Extensions are chained so that a settle never races one: `stop()`
- * waits for the extension in flight and hands back the newest lease (Azure
- * issues a new pop receipt on every extension). An extension that finds the
- * lease gone calls `onLost` once and stops beating; other failures are logged
- * and retried at the next beat, since the lease may still be valid.
+ * Heartbeats for one lease: extends it every visibility/2 from the moment it
+ * is leased (it may wait in the lease buffer before its task starts) until it
+ * is settled. Extensions are chained so that a settle never races one:
+ * `stop()` waits for the extension in flight and hands back the newest lease
+ * (Azure issues a new pop receipt on every extension). An extension that finds
+ * the lease gone marks it lost, calls the `whenLost` handler (if one is set by
+ * then) and stops beating; other failures are logged and retried at the next
+ * beat, since the lease may still be valid.
  */
 import type { Lease, QueueStore } from '../backends/backend.js';
 import { errorMessage, hasCode } from '../errors.js';
@@ -14,12 +16,12 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
   private lost = false;
+  private onLost: (() => void) | undefined;
 
   constructor(
     private lease: Lease,
     private readonly store: QueueStore,
     private readonly visibilityMs: number,
-    private readonly onLost: (err: unknown) => void,
     private readonly logger: Logger,
   ) {}
 
@@ -33,6 +35,11 @@ export class LeaseKeeper {
 
   get isLost(): boolean {
     return this.lost;
+  }
+
+  /** Calls `handler` when the lease is found lost from now on (check `isLost` for before). */
+  whenLost(handler: () => void): void {
+    this.onLost = handler;
   }
 
   /** Stops beating; resolves with the newest lease once no extension is in flight. */
@@ -51,7 +58,7 @@ export class LeaseKeeper {
       if (hasCode(err, 'LEASE_LOST')) {
         this.lost = true;
         if (this.timer) clearInterval(this.timer);
-        this.onLost(err);
+        this.onLost?.();
       } else {
         this.logger.warn({ event: 'heartbeat_failed', message_id: this.lease.messageId }, `heartbeat failed, will retry: ${errorMessage(err)}`);
       }

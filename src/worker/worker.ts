@@ -1,8 +1,11 @@
 /**
- * The worker (SPEC §6): N task slots in one process. Each slot leases a task,
- * runs it through the processor and settles it, until the queue is empty or
- * the signal broker says stop. The worker knows nothing of storage details
- * (the queue) or of processes (the processor); the broker owns every stop.
+ * The worker (SPEC §6): N task slots in one process. Each slot takes a lease
+ * (from the lease buffer, which leases ahead of the slots when tasks are
+ * short), runs the task through the processor and settles it, until the
+ * queue is empty or the signal broker says stop; a stop also gives the leases
+ * no slot has taken back to the queue. The worker knows nothing of storage
+ * details (the queue) or of processes (the processor); the broker owns every
+ * stop.
  */
 import os from 'node:os';
 import { errorMessage, isPermanentBackendError } from '../errors.js';
@@ -14,7 +17,7 @@ import { ControlListener } from '../signals/control-channel.js';
 import { writePidFile } from '../signals/pid-files.js';
 import { forwardProcessSignals } from '../signals/process-signals.js';
 import { ScheduledEventsPoller } from '../signals/scheduled-events.js';
-import { LeaseBatcher } from './lease-batcher.js';
+import { LeaseBuffer } from './lease-buffer.js';
 import { TaskExecution, type ExecutionContext, type Settlement } from './execution.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import { sleep } from './sleep.js';
@@ -54,6 +57,11 @@ const statOf: Record<Settlement, Exclude<keyof WorkerStats, 'failed'>> = {
   unsettled: 'unsettled',
 };
 
+/** Settlements of a task that failed (they count toward maxConsecutiveFailures). */
+function isFailure(settlement: Settlement): boolean {
+  return settlement === 'retried' || settlement === 'dead-lettered';
+}
+
 const firstIdlePollMs = 250;
 const statusIntervalMs = 5 * 60_000;
 
@@ -63,7 +71,7 @@ export class Worker {
   private readonly logger: Logger;
   private readonly running = new Set<TaskExecution>();
   private readonly context: ExecutionContext;
-  private readonly leases: LeaseBatcher;
+  private readonly leases: LeaseBuffer;
   private consecutiveFailures = 0;
   private leasedCount = 0;
   /** Aborted whenever a task settles here, so idle slots look at the queue again at once. */
@@ -95,7 +103,13 @@ export class Worker {
       preemptionTimeoutMs: this.options.preemptionTimeoutMs,
       onListenerError: (err) => this.logger.error(`stop handling failed: ${errorMessage(err)}`),
     });
-    this.leases = new LeaseBatcher(queue, this.options.visibilityTimeoutMs);
+    this.leases = new LeaseBuffer(queue, {
+      visibilityMs: this.options.visibilityTimeoutMs,
+      heartbeat: this.options.heartbeat,
+      maxTasks: this.options.maxTasks,
+      isRunning: () => this.broker.phase === 'running',
+      logger: this.logger,
+    });
     this.context = {
       queue,
       processor,
@@ -132,7 +146,11 @@ export class Worker {
       this.broker.subscribe({
         cancelRunning: () => this.running.forEach((execution) => execution.cancel()),
         killRunning: () => this.running.forEach((execution) => execution.kill()),
-        changed: (phase, reason) => this.logger.warn({ event: 'worker_phase', phase }, reason),
+        changed: (phase, reason) => {
+          this.logger.warn({ event: 'worker_phase', phase }, reason);
+          // Leases waiting for a slot go back at once: no new task starts now.
+          if (phase !== 'running') this.leases.releaseBuffered();
+        },
       }),
     );
     if (this.options.handleSignals) {
@@ -184,6 +202,7 @@ export class Worker {
     try {
       await Promise.all(Array.from({ length: this.options.numWorkers }, () => this.slot()));
     } finally {
+      await this.leases.close();
       for (const cleanup of cleanups.reverse()) cleanup();
       this.broker.dispose();
       await Promise.allSettled(asyncCleanups.map((cleanup) => cleanup()));
@@ -204,56 +223,70 @@ export class Worker {
     return result;
   }
 
-  /** One task slot: lease, run, settle, until the queue is empty or the broker says stop. */
+  /**
+   * One task slot: lease, run, settle, until the queue is empty or the broker
+   * says stop. The slot takes its next task as soon as the settlement of the
+   * last one is chosen, while it is written; it waits for that write before
+   * it takes the task after, so that a slot has at most one settlement under
+   * way, and it ends only when its last one is written.
+   */
   private async slot(): Promise<void> {
+    let settling: Promise<void> = Promise.resolve();
     let idleMs = firstIdlePollMs;
-    while ((await this.broker.whenRunnable()) && this.leasedCount < this.options.maxTasks) {
-      let leased;
-      try {
-        this.leasedCount += 1; // reserved before the await so that slots never overshoot maxTasks
-        leased = await this.leases.next();
-        if (!leased) {
+    try {
+      while ((await this.broker.whenRunnable()) && this.leasedCount < this.options.maxTasks) {
+        let leased;
+        try {
+          this.leasedCount += 1; // reserved before the await so that slots never overshoot maxTasks
+          leased = await this.leases.next();
+          if (!leased) {
+            this.leasedCount -= 1;
+            if (await this.isDrained()) return;
+          }
+        } catch (err) {
           this.leasedCount -= 1;
-          if (await this.isDrained()) return;
+          if (isPermanentBackendError(err)) {
+            // Waiting cannot mend it (a corrupt database).
+            this.fail(err);
+            return;
+          }
+          this.logger.error(
+            { event: 'backend_error', retry_in_ms: idleMs },
+            `cannot reach the queue: ${errorMessage(err)}; retrying in ${idleMs} ms`,
+          );
+          leased = undefined;
         }
-      } catch (err) {
-        this.leasedCount -= 1;
-        if (isPermanentBackendError(err)) {
-          // Waiting cannot mend it (a corrupt database): stop, releasing running tasks, and fail.
-          this.failure ??= err;
-          this.stop();
-          return;
+        if (!leased) {
+          // Tasks are leased elsewhere (or the backend failed): they may come back.
+          this.idleSlots += 1;
+          await sleep(idleMs, AbortSignal.any([this.broker.pauseSignal, this.settled.signal]));
+          this.idleSlots -= 1;
+          idleMs = Math.min(idleMs * 2, this.options.maxIdlePollMs);
+          continue;
         }
-        this.logger.error(
-          { event: 'backend_error', retry_in_ms: idleMs },
-          `cannot reach the queue: ${errorMessage(err)}; retrying in ${idleMs} ms`,
+        idleMs = firstIdlePollMs;
+        const execution = new TaskExecution(leased, this.context);
+        // A stop that came while the lease was in flight: release it untouched.
+        if (this.broker.phase !== 'running') execution.cancel();
+        this.running.add(execution);
+        const settled = execution.execute().then(
+          (settlement) => this.countSettled(settlement),
+          (err: unknown) => this.fail(err),
         );
-        leased = undefined;
-      }
-      if (!leased) {
-        // Tasks are leased elsewhere (or the backend failed): they may come back.
-        this.idleSlots += 1;
-        await sleep(idleMs, AbortSignal.any([this.broker.pauseSignal, this.settled.signal]));
-        this.idleSlots -= 1;
-        idleMs = Math.min(idleMs * 2, this.options.maxIdlePollMs);
-        continue;
-      }
-      idleMs = firstIdlePollMs;
-      const execution = new TaskExecution(leased, this.context);
-      // A stop that came while the lease was in flight: release it untouched.
-      if (this.broker.phase !== 'running') execution.cancel();
-      this.running.add(execution);
-      try {
-        this.count(await execution.execute());
-      } finally {
+        this.countDecided(await execution.decided);
         this.running.delete(execution);
-        // Aborting costs a DOMException: only when a slot is waiting to be woken.
-        if (this.idleSlots > 0) {
-          this.settled.abort();
-          this.settled = new AbortController();
-        }
+        await settling;
+        settling = settled;
       }
+    } finally {
+      await settling;
     }
+  }
+
+  /** Stops, releasing running tasks; `run()` then rejects with `err`. */
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    this.stop();
   }
 
   /** Whether a slot that found no visible task should end, by the idle policy. */
@@ -268,14 +301,13 @@ export class Worker {
     }
   }
 
-  private count(settlement: Settlement): void {
-    this.stats[statOf[settlement]] += 1;
+  /** A settlement was chosen: consecutive failures count now, before the slot takes its next task. */
+  private countDecided(settlement: Settlement): void {
     if (settlement === 'succeeded') {
       this.consecutiveFailures = 0;
       return;
     }
-    if (settlement !== 'retried' && settlement !== 'dead-lettered') return;
-    this.stats.failed += 1;
+    if (!isFailure(settlement)) return;
     this.consecutiveFailures += 1;
     if (this.consecutiveFailures > this.options.maxConsecutiveFailures && this.broker.phase !== 'stopping') {
       this.logger.error(
@@ -283,6 +315,18 @@ export class Worker {
         `${this.consecutiveFailures} consecutive failures (more than ${this.options.maxConsecutiveFailures}): stopping`,
       );
       this.broker.request('max-failures');
+    }
+  }
+
+  /** A settlement was written (or could not be: `unsettled`). */
+  private countSettled(settlement: Settlement): void {
+    this.stats[statOf[settlement]] += 1;
+    if (isFailure(settlement)) this.stats.failed += 1;
+    // A message may have gone back to the queue: wake idle slots. Aborting
+    // costs a DOMException: only when a slot is waiting to be woken.
+    if (this.idleSlots > 0) {
+      this.settled.abort();
+      this.settled = new AbortController();
     }
   }
 

@@ -229,6 +229,29 @@ export function backendContract(label: string, makeBackend: () => Promise<Contra
       assert.equal(await queue.size(), 0);
     });
 
+    it('settles sent together succeed or fail each on its own', async () => {
+      const queue = await freshQueue();
+      await queue.push(['done', 'back', 'gone']);
+      const leases = new Map((await queue.lease(3, LONG_MS)).map((lease) => [lease.body, lease]));
+      const lease = (body: string): Lease => {
+        const found = leases.get(body);
+        assert.ok(found, `leased ${body}`);
+        return found;
+      };
+      await queue.complete(lease('gone'));
+      // Not awaited one by one: a backend that batches writes gets them in one batch.
+      const [done, stale, back] = await Promise.allSettled([
+        queue.complete(lease('done')),
+        queue.complete(lease('gone')),
+        queue.release(lease('back')),
+      ]);
+      assert.equal(done.status, 'fulfilled');
+      assert.equal(back.status, 'fulfilled');
+      assert.ok(stale.status === 'rejected' && hasCode(stale.reason, 'LEASE_LOST'), 'the stale complete is LEASE_LOST');
+      assert.deepEqual((await queue.peek(5)).map((message) => message.body), ['back']);
+      assert.equal(await queue.size(), 1);
+    });
+
     it('peek shows visible messages without leasing them', async () => {
       const queue = await freshQueue();
       await queue.push(['p1']);

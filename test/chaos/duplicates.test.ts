@@ -17,6 +17,30 @@ test('a task in flight on a SIGKILLed worker may run again', () => {
   assert.deepEqual([report.total, report.sigkill, report.unexplained], [1, 1, 0]);
 });
 
+test('a task that had ended on a SIGKILLed worker may run again, also while its slot ran the next one', () => {
+  const report = accountDuplicates(
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
+    [
+      worker('a', true, line('task_start', 't1'), line('task_start', 't2'), line('task_success', 't1'), line('task_start', 't3')),
+      worker('b', false, line('task_start', 't1'), line('task_success', 't1')),
+    ],
+  );
+  assert.deepEqual([report.total, report.sigkill, report.unexplained], [1, 1, 0]);
+});
+
+test("a run that a SIGKILLed worker's log does not show is explained: its last lines died with it", () => {
+  const report = accountDuplicates(
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
+    [worker('a', true, line('task_start', 't0')), worker('b', false, line('task_start', 't1'), line('task_success', 't1'))],
+  );
+  assert.deepEqual([report.sigkill, report.unexplained], [1, 0]);
+  const alive = accountDuplicates(
+    [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
+    [worker('a', false, line('task_start', 't0')), worker('b', false, line('task_start', 't1'), line('task_success', 't1'))],
+  );
+  assert.equal(alive.unexplained, 1, 'a worker that was not killed wrote all its lines');
+});
+
 test('a task that ran twice with no evidence is unexplained', () => {
   const report = accountDuplicates(
     [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, startCli, tempHome } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/paths.js';
+import { waitFor } from '../helpers/wait.js';
 
 const tasks = path.join(fixturesDir, 'functions', 'cli-tasks.js');
 
@@ -55,6 +56,28 @@ describe('function tasks through the CLI', () => {
     assert.equal(exit.code, 143, worker.output);
     assert.match(worker.output, /checkpointed/);
     assert.equal((await runCli(['local/fncheckpoint', 'size'], { env })).stdout.trim(), '1');
+  });
+
+  it('on SIGTERM, tasks leased ahead and not started go back to the queue at once, while the worker braces', async () => {
+    // Quick tasks make the worker lease ahead; the held ones then fill both slots and the lease buffer.
+    const quick = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ i }));
+    const held = Array.from({ length: 50 }, (_, i) => JSON.stringify({ hold: true, i }));
+    assert.equal((await runCli(['local/fnahead', 'push'], { env, input: [...quick, ...held].join('\n') })).code, 0);
+    const worker = startCli(['local/fnahead', 'worker', '--proc', `${tasks}#quickOrHeld`, '-n', '2'], {
+      env: { ...env, JOBQ_PREEMPTION_TIMEOUT: '600' },
+    });
+    await worker.waitForOutput(/holding[\s\S]*holding/);
+    worker.signal('SIGTERM');
+    await worker.waitForOutput(/released [1-9]\d* leased task\(s\) that had not started/);
+    await worker.waitForOutput(/goes back to the queue[\s\S]*goes back to the queue/);
+    const visible = async (): Promise<number> =>
+      (await runCli(['local/fnahead', 'peek', '-n', '1000', '--json'], { env })).stdout.trim().split('\n').length;
+    await waitFor(async () => (await visible()) === 50, { message: () => 'the held tasks did not all come back' });
+    assert.equal(worker.child.exitCode, null, 'while the worker still braces (its leases last 10 minutes)');
+    worker.signal('SIGTERM'); // skip the brace
+    const exit = await worker.exited;
+    assert.equal(exit.code, 143, worker.output.slice(-2000));
+    assert.match(worker.output, /2000 succeeded, 0 failed/);
   });
 
   it('a function that ignores the stop is terminated after the kill timeout and released; the worker survives', async () => {

@@ -4,9 +4,12 @@
  * a settlement or was released after it had done its work:
  *
  * - sigkill: its worker was SIGKILLed while the task was in flight (still
- *   running, or among the latest tasks that had ended, up to `slots` in
- *   all); the message reappears when its lease expires. Also covers a kill
- *   in the middle of a release.
+ *   running, or among the latest `slots` tasks that had ended: a slot takes
+ *   its next task while the settlement of its last one is being written);
+ *   the message reappears when its lease expires. Also covers a kill in the
+ *   middle of a release, and a run that its killed worker's log does not
+ *   show at all: log lines are written at the end of the event-loop turn
+ *   that logged them, so the lines of the turn a SIGKILL cut short are lost.
  * - leaseLost: the worker logged that the task `lost its lease`.
  * - unsettled: the worker could not settle it (`settle_failed`).
  * - stopRacedEnd: a stop (§6.1) reached the task as it was ending, after it
@@ -22,7 +25,7 @@ export interface WorkerLog {
   readonly id: string;
   /** Whether the driver SIGKILLed it. */
   readonly killed: boolean;
-  /** Its task slots: at most this many tasks were in flight when it was killed. */
+  /** Its task slots: at most this many tasks were running, and this many settling, when it was killed. */
   readonly slots: number;
   /** Its stderr: JSON log lines (`--log-format json`). */
   readonly log: string;
@@ -90,14 +93,19 @@ function suspects(worker: WorkerLog): Map<string, Suspects> {
     else if (event === 'task_success') add(taskId, 'succeeded');
   }
   if (worker.killed) {
-    // In flight when it died: the tasks still running, and in the other slots
-    // the latest tasks that had ended (their settle may not have finished).
+    // In flight when it died: the tasks still running, and the latest tasks
+    // that had ended, one a slot (their settle may not have finished).
     const running = [...lastEvent].filter(([, event]) => event === 'task_start').map(([taskId]) => taskId);
     const ended = [...lastEvent].filter(([, event]) => event !== 'task_start').map(([taskId]) => taskId);
-    const settling = ended.slice(Math.max(0, ended.length - (worker.slots - running.length)));
+    const settling = ended.slice(Math.max(0, ended.length - worker.slots));
     for (const taskId of [...running, ...settling]) add(taskId, 'sigkill');
   }
   return found;
+}
+
+/** The runs a killed worker made of a task its log does not mention: its last lines died with it. */
+function unlogged(runs: number): Suspects {
+  return { sigkill: runs, leaseLost: 0, unsettled: 0, stopRacedEnd: 0, succeeded: 0 };
 }
 
 export function accountDuplicates(runs: readonly TaskRun[], workers: readonly WorkerLog[]): DuplicateReport {
@@ -117,10 +125,10 @@ export function accountDuplicates(runs: readonly TaskRun[], workers: readonly Wo
     let extra = taskRuns.length - 1;
     if (extra === 0) continue;
     report.total += extra;
-    for (const [id, byTask] of suspectsByWorker) {
-      const causes = byTask.get(taskId);
+    for (const worker of workers) {
+      const wroteHere = taskRuns.filter((run) => run.worker === worker.id).length;
+      const causes = suspectsByWorker.get(worker.id)?.get(taskId) ?? (worker.killed ? unlogged(wroteHere) : undefined);
       if (causes === undefined) continue;
-      const wroteHere = taskRuns.filter((run) => run.worker === id).length;
       const explained: Array<[Cause, number]> = [
         ['sigkill', causes.sigkill],
         ['leaseLost', causes.leaseLost],
