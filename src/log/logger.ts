@@ -42,7 +42,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       destination,
     );
   }
-  return pino({ level, base: null }, new TextLines(destination));
+  const text = new TextLines(destination);
+  return pino({ level, base: null, hooks: { logMethod: text.logMethod } }, destination);
 }
 
 /** A logger that drops everything (the API's default when none is given). */
