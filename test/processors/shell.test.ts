@@ -146,6 +146,21 @@ test('kill() ends a running task at once', async (t) => {
   assert.ok(!task.stdout().includes('never'));
 });
 
+// The shell starts off the event loop (session-spawn.ts): a stop or kill that
+// comes in the same turn as start() must still reach it once it runs.
+test('stop() at once after start() reaches the shell as soon as it runs', async (t) => {
+  const task = startTask(t, { cmd: 'sleep 30; echo never' });
+  task.running.stop();
+  assert.deepEqual(await task.finish(10_000), { ok: false, error: 'killed by SIGTERM', exitCode: null, signal: 'SIGTERM' });
+  assert.ok(!task.stdout().includes('never'));
+});
+
+test('kill() at once after start() reaches the shell as soon as it runs', async (t) => {
+  const task = startTask(t, { cmd: "trap '' TERM; sleep 30; echo never" });
+  task.running.kill();
+  assert.deepEqual(await task.finish(10_000), { ok: false, error: 'killed by SIGKILL', exitCode: null, signal: 'SIGKILL' });
+});
+
 test('stop() and kill() are idempotent, and do nothing once the task is over', async (t) => {
   const task = startTask(t, { cmd: 'echo ready; sleep 30' });
   await task.line(/^ready$/);
