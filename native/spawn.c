@@ -1,7 +1,7 @@
 /*
  * Starts a task's shell without forking node. child_process.spawn forks the
- * whole node process (libuv uses fork() on Linux), which costs 1-2 ms of the
- * event loop per task, in proportion to node's memory; posix_spawn(3) starts
+ * whole node process (libuv uses fork() on Linux), which costs the event loop
+ * 0.7 ms or more per task, growing with node's memory; posix_spawn(3) starts
  * the child with vfork semantics in a fraction of that, whatever node's size.
  *
  * spawn(file, argv, envp, cwd, guardFd, callback) starts `file` in a new
@@ -11,12 +11,15 @@
  * stderr to new pipes. Unless guardFd is -1 it then writes "+PID\n" to it at
  * once, from the same thread: the session guard (session-guard.ts) knows of
  * the session before node has even heard of it. It calls back with
- * (null, { pid, stdout, stderr, announced }) (the pipes' read ends; whether
- * the guard got its line) or with (an Error with a code).
- * onExit(pid, callback) calls callback(exit code, signal number) (-1 / 0 for
- * the one that does not apply; both when the status is lost) once the child
- * has exited, watching a pidfd on node's event loop; supported() says whether
- * the kernel has pidfds (Linux 5.3 and later).
+ * (null, { pid, pidfd, stdout, stderr, announced }) (the pipes' read ends;
+ * whether the guard got its line) or with (an Error with a code).
+ *
+ * The pidfd is opened as the child starts (a child whose pidfd cannot be
+ * opened is killed: nothing would learn of its exit). onExit(pid, pidfd,
+ * callback) calls callback(exit code, signal number) (-1 / 0 for the one that
+ * does not apply; both when the status is lost) once the child has exited,
+ * polling the pidfd on node's event loop; supported() says whether the kernel
+ * has pidfds (Linux 5.3 and later).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -101,9 +104,17 @@ static void throw_errno(napi_env env, const char *what, int code) {
   napi_throw_error(env, errno_name(code), message);
 }
 
-static void close_pair(int pair[2]) {
-  if (pair[0] >= 0) close(pair[0]);
-  if (pair[1] >= 0) close(pair[1]);
+/* Closes *fd unless it is -1, and marks it closed. */
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+/* Stops a child that must not run unsupervised, and reaps it. */
+static void kill_child(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
 }
 
 /* One spawn, run on libuv's thread pool: posix_spawn waits until the child has exec'd. */
@@ -112,6 +123,7 @@ typedef struct {
   napi_ref callback;
   char *file, **argv, **envp, *cwd;
   pid_t pid;
+  int pidfd; /* how the exit is learnt (onExit), -1 until the child runs */
   int out[2], err[2];
   int error; /* an errno, 0 once started */
   int guard_fd; /* where to announce the session, or -1 */
@@ -146,13 +158,21 @@ static int start(spawn_request *request) {
 static void execute_spawn(napi_env env, void *data) {
   spawn_request *request = data;
   request->error = start(request);
+  if (request->error == 0) {
+    request->pidfd = (int)syscall(SYS_pidfd_open, request->pid, 0);
+    if (request->pidfd < 0) {
+      /* Without a pidfd nothing would learn of the child's exit (EMFILE, say): it must not run. */
+      request->error = errno;
+      kill_child(request->pid);
+    }
+  }
+  close_fd(&request->out[1]);
+  close_fd(&request->err[1]);
   if (request->error != 0) {
-    close_pair(request->out);
-    close_pair(request->err);
+    close_fd(&request->out[0]);
+    close_fd(&request->err[0]);
     return;
   }
-  close(request->out[1]);
-  close(request->err[1]);
   if (request->guard_fd >= 0) {
     char line[32];
     int length = snprintf(line, sizeof line, "+%d\n", (int)request->pid);
@@ -180,7 +200,7 @@ static bool set_announced(napi_env env, napi_value object, bool announced) {
   return napi_get_boolean(env, announced, &value) == napi_ok && napi_set_named_property(env, object, "announced", value) == napi_ok;
 }
 
-/* Back on the event loop: callback(error) or callback(null, { pid, stdout, stderr }). */
+/* Back on the event loop: callback(error) or callback(null, { pid, pidfd, stdout, stderr, announced }). */
 static void complete_spawn(napi_env env, napi_status status, void *data) {
   spawn_request *request = data;
   napi_value callback, receiver, argv[2];
@@ -195,10 +215,19 @@ static void complete_spawn(napi_env env, napi_status status, void *data) {
             napi_create_error(env, code, message, &argv[0]) == napi_ok && napi_get_null(env, &argv[1]) == napi_ok;
   } else if (ready) {
     ready = napi_get_null(env, &argv[0]) == napi_ok && napi_create_object(env, &argv[1]) == napi_ok &&
-            set_number(env, argv[1], "pid", request->pid) && set_number(env, argv[1], "stdout", request->out[0]) &&
+            set_number(env, argv[1], "pid", request->pid) && set_number(env, argv[1], "pidfd", request->pidfd) &&
+            set_number(env, argv[1], "stdout", request->out[0]) &&
             set_number(env, argv[1], "stderr", request->err[0]) && set_announced(env, argv[1], request->announced);
   }
-  if (ready) napi_call_function(env, receiver, callback, 2, argv, NULL);
+  if (ready) {
+    napi_call_function(env, receiver, callback, 2, argv, NULL);
+  } else if (request->error == 0) {
+    /* Nobody will read or watch the child: stop it rather than leave it unsupervised. */
+    close_fd(&request->out[0]);
+    close_fd(&request->err[0]);
+    close_fd(&request->pidfd);
+    kill_child(request->pid);
+  }
   free_request(env, request);
 }
 
@@ -223,7 +252,7 @@ static napi_value spawn_session(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "jobq_spawn: out of memory");
     return NULL;
   }
-  request->out[0] = request->out[1] = request->err[0] = request->err[1] = -1;
+  request->out[0] = request->out[1] = request->err[0] = request->err[1] = request->pidfd = -1;
   request->guard_fd = guard_fd;
   request->file = string_of(env, args[0]);
   request->argv = request->file == NULL ? NULL : strings_of(env, args[1]);
@@ -286,23 +315,18 @@ static void on_exit_ready(uv_poll_t *poll, int status, int events) {
 }
 
 /*
- * onExit(pid, callback): calls callback(code, signal) once the child has
- * exited, and reaps it. Until then the watch keeps the event loop alive, as a
- * running child_process does.
+ * onExit(pid, pidfd, callback): calls callback(code, signal) once the child
+ * has exited, and reaps it; the watch owns the pidfd from spawn. Until then it
+ * keeps the event loop alive, as a running child_process does.
  */
 static napi_value watch_exit(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value args[2], name;
-  int32_t pid;
+  size_t argc = 3;
+  napi_value args[3], name;
+  int32_t pid, pidfd;
   uv_loop_t *loop;
   CHECK(env, napi_get_cb_info(env, info, &argc, args, NULL, NULL));
   CHECK(env, napi_get_value_int32(env, args[0], &pid));
-  CHECK(env, napi_get_uv_event_loop(env, &loop));
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) {
-    throw_errno(env, "pidfd_open", errno);
-    return NULL;
-  }
+  CHECK(env, napi_get_value_int32(env, args[1], &pidfd));
   exit_watch *watch = calloc(1, sizeof *watch);
   if (watch == NULL) {
     close(pidfd);
@@ -313,13 +337,20 @@ static napi_value watch_exit(napi_env env, napi_callback_info info) {
   watch->pid = pid;
   watch->pidfd = pidfd;
   watch->poll.data = watch;
-  CHECK(env, napi_create_string_utf8(env, "jobq:exit", NAPI_AUTO_LENGTH, &name));
-  CHECK(env, napi_async_init(env, NULL, name, &watch->context));
-  CHECK(env, napi_create_reference(env, args[1], 1, &watch->callback));
-  int code = uv_poll_init(loop, &watch->poll, pidfd);
-  if (code == 0) code = uv_poll_start(&watch->poll, UV_READABLE, on_exit_ready);
+  int code = napi_get_uv_event_loop(env, &loop) == napi_ok ? uv_poll_init(loop, &watch->poll, pidfd) : UV_EINVAL;
   if (code != 0) {
+    free_watch((uv_handle_t *)&watch->poll);
     napi_throw_error(env, uv_err_name(code), uv_strerror(code));
+    return NULL;
+  }
+  if (napi_create_string_utf8(env, "jobq:exit", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &watch->context) != napi_ok ||
+      napi_create_reference(env, args[2], 1, &watch->callback) != napi_ok ||
+      (code = uv_poll_start(&watch->poll, UV_READABLE, on_exit_ready)) != 0) {
+    if (watch->callback != NULL) napi_delete_reference(env, watch->callback);
+    if (watch->context != NULL) napi_async_destroy(env, watch->context);
+    uv_close((uv_handle_t *)&watch->poll, free_watch);
+    napi_throw_error(env, code == 0 ? NULL : uv_err_name(code), code == 0 ? "jobq_spawn: cannot watch the exit" : uv_strerror(code));
     return NULL;
   }
   return NULL;
@@ -331,7 +362,7 @@ static napi_value watch_exit(napi_env env, napi_callback_info info) {
  * EPIPE destroys the stream), after which its number could be reused.
  * close(fd) closes such a copy.
  */
-static napi_value dup_fd(napi_env env, napi_callback_info info) {
+static napi_value dup_copy(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arg, result;
   int32_t fd;
@@ -346,7 +377,7 @@ static napi_value dup_fd(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value close_fd(napi_env env, napi_callback_info info) {
+static napi_value close_copy(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arg;
   int32_t fd;
@@ -371,9 +402,9 @@ NAPI_MODULE_INIT() {
   CHECK(env, napi_set_named_property(env, exports, "spawn", function));
   CHECK(env, napi_create_function(env, "onExit", NAPI_AUTO_LENGTH, watch_exit, NULL, &function));
   CHECK(env, napi_set_named_property(env, exports, "onExit", function));
-  CHECK(env, napi_create_function(env, "dup", NAPI_AUTO_LENGTH, dup_fd, NULL, &function));
+  CHECK(env, napi_create_function(env, "dup", NAPI_AUTO_LENGTH, dup_copy, NULL, &function));
   CHECK(env, napi_set_named_property(env, exports, "dup", function));
-  CHECK(env, napi_create_function(env, "close", NAPI_AUTO_LENGTH, close_fd, NULL, &function));
+  CHECK(env, napi_create_function(env, "close", NAPI_AUTO_LENGTH, close_copy, NULL, &function));
   CHECK(env, napi_set_named_property(env, exports, "close", function));
   CHECK(env, napi_create_function(env, "supported", NAPI_AUTO_LENGTH, supported, NULL, &function));
   CHECK(env, napi_set_named_property(env, exports, "supported", function));

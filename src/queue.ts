@@ -135,10 +135,10 @@ export class JobQueue {
    */
   async deadLetter(lease: Lease, task: Task | null, details: DeadLetterDetails): Promise<void> {
     const taskId = task?.id ?? null;
-    const record = (output: readonly string[], task = lease.body): string =>
+    const record = (output: readonly string[], body = lease.body): string =>
       JSON.stringify({
-        task,
-        ...(task.length < lease.body.length ? { task_truncated: true } : {}),
+        task: body,
+        ...(body.length < lease.body.length ? { task_truncated: true } : {}),
         task_id: taskId,
         error: details.error,
         output,
@@ -168,8 +168,9 @@ export class JobQueue {
           : lease.body;
     }
     await this.deadLetters.push([body]);
-    await this.store.complete(lease);
+    // The result before the delete (as on success): if it fails, the message reappears instead of vanishing unanswered.
     if (task) await this.putResult(task, { ok: false, error: details.error.split('\n')[0] ?? details.error });
+    await this.store.complete(lease);
   }
 
   /** Keeps the outcome of a task that asked for a reply, where the backend keeps results. */
@@ -184,11 +185,16 @@ export class JobQueue {
     await this.store.putResult(task.id, body);
   }
 
-  /** Refuses, before anything is pushed, to wait for results on a backend that does not keep them. */
-  assertKeepsResults(): void {
-    if (!this.backend.capabilities.results || !this.store.takeResults) {
+  /**
+   * Refuses, before anything is pushed, to wait for results on a backend that
+   * does not keep them; returns the store's `takeResults`.
+   */
+  assertKeepsResults(): (taskIds: readonly string[]) => Promise<Map<string, string>> {
+    const takeResults = this.store.takeResults?.bind(this.store);
+    if (!this.backend.capabilities.results || !takeResults) {
       throw new UsageError(`${this.backend.description} does not keep task results; only local/ queues do`);
     }
+    return takeResults;
   }
 
   /**
@@ -200,11 +206,10 @@ export class JobQueue {
     taskIds: readonly string[],
     options: { onResult: (result: TaskResult & { id: string }) => void; signal?: AbortSignal; pollMs?: number },
   ): Promise<void> {
-    this.assertKeepsResults();
-    const take = (ids: string[]) => this.store.takeResults?.(ids) ?? Promise.resolve(new Map<string, string>());
+    const takeResults = this.assertKeepsResults();
     const pending = new Set(taskIds);
     while (pending.size > 0 && !options.signal?.aborted) {
-      const found = await take([...pending]);
+      const found = await takeResults([...pending]);
       for (const [id, body] of found) {
         pending.delete(id);
         options.onResult(JSON.parse(body) as TaskResult & { id: string });

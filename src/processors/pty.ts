@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { IDisposable } from 'node-pty';
 import { LineSplitter } from './line-splitter.js';
-import { signalName } from './session-spawn.js';
+import { exitOf } from './session-spawn.js';
 import type { ShellChild, ShellExit, ShellLaunch } from './shell.js';
 
 /**
@@ -154,10 +154,7 @@ export function startPtyShell(launch: ShellLaunch, log: (line: string) => void):
   const subscriptions: IDisposable[] = [terminal.onData((text) => output.push(text))];
   const exited = new Promise<ShellExit>((resolve) => {
     subscriptions.push(
-      terminal.onExit(({ exitCode, signal }) => {
-        const name = signalName(signal);
-        resolve({ code: name === null ? exitCode : null, signal: name });
-      }),
+      terminal.onExit(({ exitCode, signal }) => resolve(exitOf(exitCode, signal))),
     );
   });
   return {

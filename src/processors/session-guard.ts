@@ -29,6 +29,8 @@ const GUARD = [
   "jobq_sessions=' '",
   'while IFS= read -r jobq_line; do',
   '  jobq_id=${jobq_line#?}',
+  // Only whole numbers: a line cut short (a write split when the pipe was full) must not name another session.
+  "  case $jobq_id in ''|*[!0-9]*) continue ;; esac",
   '  case $jobq_line in',
   '    +*) jobq_sessions="$jobq_sessions$jobq_id " ;;',
   '    -*) case $jobq_sessions in *" $jobq_id "*) jobq_sessions="${jobq_sessions%% $jobq_id *} ${jobq_sessions#* $jobq_id }" ;; esac ;;',
@@ -85,19 +87,14 @@ export class SessionGuard {
    */
   announcements(): number {
     if (this.closed) return -1;
-    if (this.guard === undefined) {
-      this.guard = startGuard(killRounds(this.env));
-      // The pipe's fd: a net.Socket's handle has it; the addon writes to a copy.
-      this.announcementChannel = announcementsTo((this.guard.stdin as { _handle?: { fd?: number } } | null)?._handle?.fd);
-    }
+    this.started();
     return this.announcementChannel;
   }
 
   /** A task session started (its id is its shell's pid); at once: until the guard knows, it cannot stop it. */
   watch(sessionId: number): void {
     if (this.closed) return;
-    this.guard ??= startGuard(killRounds(this.env));
-    this.guard.stdin?.write(`+${sessionId}\n`);
+    this.started().stdin?.write(`+${sessionId}\n`);
   }
 
   /**
@@ -118,6 +115,16 @@ export class SessionGuard {
     closeAnnouncements(this.announcementChannel);
     this.announcementChannel = -1;
     this.guard?.stdin?.end();
+  }
+
+  /** The guard, started with the first task. */
+  private started(): ChildProcess {
+    if (this.guard === undefined) {
+      this.guard = startGuard(killRounds(this.env));
+      // The pipe's fd: a net.Socket's handle has it; the addon writes to a copy.
+      this.announcementChannel = announcementsTo((this.guard.stdin as { _handle?: { fd?: number } } | null)?._handle?.fd);
+    }
+    return this.guard;
   }
 
   private flush(): void {

@@ -17,6 +17,15 @@ import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import type { ShellExit, ShellLaunch } from './shell.js';
 
+/** A child the addon started: its pid, the fd that tells of its exit, its pipes' read ends. */
+interface StartedChild {
+  pid: number;
+  pidfd: number;
+  stdout: number;
+  stderr: number;
+  announced: boolean;
+}
+
 /** The addon's functions (native/spawn.c). */
 interface SpawnAddon {
   spawn(
@@ -25,9 +34,9 @@ interface SpawnAddon {
     envp: string[],
     cwd: string | null,
     guardFd: number,
-    callback: (error: Error | null, started: { pid: number; stdout: number; stderr: number; announced: boolean } | null) => void,
+    callback: (error: Error | null, started: StartedChild | null) => void,
   ): void;
-  onExit(pid: number, callback: (code: number, signal: number) => void): void;
+  onExit(pid: number, pidfd: number, callback: (code: number, signal: number) => void): void;
   dup(fd: number): number;
   close(fd: number): void;
   supported(): boolean;
@@ -63,11 +72,15 @@ export function nativeSpawnLoaded(): boolean {
   return addon !== undefined;
 }
 
-/** The name of a signal number, or null for 0, undefined or a number this system does not name. */
-export function signalName(signal: number | undefined): NodeJS.Signals | null {
-  if (signal === undefined || signal === 0) return null;
-  const entry = Object.entries(constants.signals).find(([, number]) => number === signal);
-  return entry === undefined ? null : (entry[0] as NodeJS.Signals);
+const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+
+/**
+ * How a child ended, from its exit code and the number of the signal that
+ * killed it (0 or undefined: none, or one this system does not name).
+ */
+export function exitOf(code: number, signal: number | undefined): ShellExit {
+  const name = signal === undefined ? undefined : signalNames.get(signal);
+  return name === undefined ? { code, signal: null } : { code: null, signal: name };
 }
 
 /**
@@ -111,11 +124,14 @@ function spawnWithAddon(native: SpawnAddon, launch: ShellLaunch, announcements: 
         resolve({ pid: undefined, stdout: empty(), stderr: empty(), exited, announced: false });
         return;
       }
-      const exited = new Promise<ShellExit>((resolveExit) => {
-        native.onExit(started.pid, (code, signal) => {
-          const name = signalName(signal);
-          resolveExit({ code: name === null ? code : null, signal: name });
-        });
+      const exited = new Promise<ShellExit | Error>((resolveExit) => {
+        try {
+          native.onExit(started.pid, started.pidfd, (code, signal) => resolveExit(exitOf(code, signal)));
+        } catch (err) {
+          // Nothing would learn of its end (the addon has closed the pidfd): it must not run on.
+          process.kill(started.pid, 'SIGKILL');
+          resolveExit(cannotStart(launch, err as Error));
+        }
       });
       const pipe = (fd: number): Readable => new Socket({ fd, readable: true, writable: false });
       const { pid, announced } = started;

@@ -36,7 +36,7 @@ export interface HeldLease {
 export interface LeaseBufferOptions {
   readonly visibilityMs: number;
   readonly heartbeat: boolean;
-  /** Lease at most this many messages in all. */
+  /** Hand at most this many leases to the slots in all (leases given back untaken do not count). */
   readonly maxTasks: number;
   /** Whether leases may be kept for later: false while the worker is stopping or braced. */
   readonly isRunning: () => boolean;
@@ -65,22 +65,27 @@ export class LeaseBuffer {
   /** The last lease call found fewer messages than it asked for. */
   private exhausted = false;
   private ahead = 0;
-  /** Messages leased so far (at most maxTasks). */
-  private leased = 0;
-  /** When the last lease call went out (performance.now()), and how many leases slots took since. */
+  /** Leases handed to slots. With those buffered, at most maxTasks: a lease given back counts no more. */
+  private taken = 0;
+  /** When the last lease call went out (performance.now()), and how many leases slots had taken then. */
   private lastCallAt = Number.NaN;
-  private takenSinceCall = 0;
+  private takenAtCall = 0;
 
   constructor(
     private readonly queue: JobQueue,
     private readonly options: LeaseBufferOptions,
   ) {}
 
-  /** A lease for one slot, or undefined when no message was visible. */
+  /** Leases the slots have taken or are waiting for (the worker's count toward maxTasks). */
+  get claimed(): number {
+    return this.taken + this.waiters.length;
+  }
+
+  /** A lease for one slot, or undefined when no message was visible (or maxTasks are taken). */
   next(): Promise<HeldLease | undefined> {
     const held = this.waiters.length === 0 ? this.buffered.shift() : undefined;
     if (held) {
-      this.takenSinceCall += 1;
+      this.taken += 1;
       this.refill();
       return Promise.resolve(held);
     }
@@ -122,7 +127,7 @@ export class LeaseBuffer {
     const count = Math.min(
       this.waiters.length + this.ahead - this.buffered.length,
       this.queue.backend.capabilities.maxLeaseBatch,
-      this.options.maxTasks - this.leased,
+      this.options.maxTasks - this.taken - this.buffered.length,
     );
     if (count > 0) this.call = this.leaseMore(count);
     else for (const waiter of this.waiters.splice(0)) waiter.resolve(undefined);
@@ -130,7 +135,7 @@ export class LeaseBuffer {
 
   /** How many to lease ahead at the rate the slots took leases since the last call. */
   private aheadForRate(): number {
-    const msPerLease = (performance.now() - this.lastCallAt) / this.takenSinceCall;
+    const msPerLease = (performance.now() - this.lastCallAt) / (this.taken - this.takenAtCall);
     // NaN (the first call) and Infinity (nothing taken: the queue was empty) give none ahead.
     return msPerLease >= 0 ? Math.min(maxAhead, Math.floor(aheadHorizonMs / msPerLease)) : 0;
   }
@@ -138,12 +143,11 @@ export class LeaseBuffer {
   /** One lease call; never rejects (a failure goes to the slots that asked). */
   private async leaseMore(count: number): Promise<void> {
     this.lastCallAt = performance.now();
-    this.takenSinceCall = 0;
+    this.takenAtCall = this.taken;
     let held: HeldLease[];
     try {
       const messages = await this.queue.lease(count, this.options.visibilityMs);
       held = messages.map((message) => ({ message, keeper: this.heartbeat(message) }));
-      this.leased += held.length;
       this.exhausted = held.length < count;
     } catch (err) {
       this.exhausted = true;
@@ -155,7 +159,7 @@ export class LeaseBuffer {
     for (const lease of held) {
       const waiter = this.waiters.shift();
       if (waiter) {
-        this.takenSinceCall += 1;
+        this.taken += 1;
         waiter.resolve(lease);
       } else if (this.keeping) {
         this.buffered.push(lease);

@@ -73,8 +73,7 @@ export class Worker {
   private readonly context: ExecutionContext;
   private readonly leases: LeaseBuffer;
   private consecutiveFailures = 0;
-  private leasedCount = 0;
-  /** Aborted whenever a task settles here, so idle slots look at the queue again at once. */
+  /** Aborted when a task settles while a slot is idle, so that idle slots look at the queue again at once. */
   private settled = new AbortController();
   private idleSlots = 0;
   private result: Promise<WorkerResult> | undefined;
@@ -213,7 +212,7 @@ export class Worker {
       exitCode: this.broker.exitCode ?? 0,
       reason: source ?? 'drained',
       stats: { ...this.stats },
-      leased: this.leasedCount,
+      leased: this.leases.claimed,
     };
     this.logger.info(
       { event: 'worker_stop', reason: result.reason, exit_code: result.exitCode, ...result.stats },
@@ -234,17 +233,13 @@ export class Worker {
     let settling: Promise<void> = Promise.resolve();
     let idleMs = firstIdlePollMs;
     try {
-      while ((await this.broker.whenRunnable()) && this.leasedCount < this.options.maxTasks) {
+      // A slot waiting for a lease counts as claimed, so that slots never ask for more than maxTasks.
+      while ((await this.broker.whenRunnable()) && this.leases.claimed < this.options.maxTasks) {
         let leased;
         try {
-          this.leasedCount += 1; // reserved before the await so that slots never overshoot maxTasks
           leased = await this.leases.next();
-          if (!leased) {
-            this.leasedCount -= 1;
-            if (await this.isDrained()) return;
-          }
+          if (!leased && (await this.isDrained())) return;
         } catch (err) {
-          this.leasedCount -= 1;
           if (isPermanentBackendError(err)) {
             // Waiting cannot mend it (a corrupt database).
             this.fail(err);

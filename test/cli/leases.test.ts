@@ -4,16 +4,12 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, startCli, tempHome } from '../helpers/cli.js';
-import { killMatching } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('leases across worker processes (CLI)', () => {
   const home = tempHome();
   const env = home.env;
-  after(() => {
-    killMatching('sleep 1402');
-    home.cleanup();
-  });
+  after(() => home.cleanup());
 
   it('a task whose worker is SIGKILLed reappears after the visibility timeout and another worker runs it', async () => {
     const attempts = path.join(home.home, 'attempts');
@@ -57,7 +53,6 @@ describe('leases across worker processes (CLI)', () => {
     assert.equal((await runCli(['local/stolen', 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
     // The thief still holds it: the message was not deleted or released.
     assert.equal((await runCli(['local/stolen', 'size'], { env })).stdout.trim(), '1');
-    killMatching('sleep 30');
   });
 
   it('jobq downscale --nodes 1 stops exactly one of two workers; the other keeps working', async () => {

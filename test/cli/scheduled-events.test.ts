@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runCli, startCli, tempHome } from '../helpers/cli.js';
-import { killMatching } from '../helpers/processes.js';
 
 /**
  * A stand-in for the Azure instance metadata service (the one remote service
@@ -71,7 +70,6 @@ describe('Azure scheduled events (CLI against a local metadata endpoint)', () =>
   after(async () => {
     await metadata.stop();
     home.cleanup();
-    killMatching('sleep 1301');
   });
 
   it('a Preempt event stops and releases the running task; its disappearance resumes work', async () => {

@@ -8,16 +8,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, startCli, tempHome } from '../helpers/cli.js';
-import { killMatching, pidsMatching, pidsWithEnv } from '../helpers/processes.js';
+import { pidsMatching, pidsWithEnv } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('tasks die with their worker (CLI)', () => {
   const home = tempHome();
   const env = home.env;
-  after(() => {
-    killMatching('sleep 1404');
-    home.cleanup();
-  });
+  after(() => home.cleanup());
 
   it('a SIGKILLed worker: its task hears SIGTERM, checkpoints, and no process of it is left', async () => {
     const checkpoint = path.join(home.home, 'checkpoint');
@@ -26,6 +23,8 @@ describe('tasks die with their worker (CLI)', () => {
     const worker = startCli(['local/doomed', 'worker', '-n', '2'], { env });
     await worker.waitForOutput(/ready/);
     await waitFor(() => pidsMatching('sleep 1404').length >= 2, { timeoutMs: 10_000 });
+    // The other task is settled (deleted) first: only the killed one is left to come back.
+    await waitFor(async () => (await runCli(['local/doomed', 'size'], { env })).stdout.trim() === '1', { timeoutMs: 10_000 });
     worker.signal('SIGKILL');
     await worker.exited;
     await waitFor(() => pidsWithEnv('JOBQ_QUEUE_NAME', 'doomed').length === 0, {

@@ -2,11 +2,13 @@
  * Runs the real CLI (bin/run.js) as a subprocess, as a user would, with its
  * own JOBQ_HOME so that tests never share a queue database.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cliPath } from './paths.js';
+import { killWithEnv } from './processes.js';
 import { waitFor } from './wait.js';
 
 export interface CliResult {
@@ -22,13 +24,20 @@ export interface CliOptions {
   cwd?: string;
 }
 
-/** A temporary JOBQ_HOME, removed by `cleanup`. */
+/**
+ * A temporary JOBQ_HOME. `cleanup` SIGKILLs whatever still runs with it in its
+ * environment (workers, and the tasks that inherit their environment), then
+ * removes the folder.
+ */
 export function tempHome(): { home: string; env: NodeJS.ProcessEnv; cleanup(): void } {
   const home = mkdtempSync(path.join(os.tmpdir(), 'jobq-test-'));
   return {
     home,
     env: { JOBQ_HOME: home, JOBQ_PID_DIR: path.join(home, 'pids') },
-    cleanup: () => rmSync(home, { recursive: true, force: true }),
+    cleanup: () => {
+      killWithEnv('JOBQ_HOME', home);
+      rmSync(home, { recursive: true, force: true });
+    },
   };
 }
 
@@ -81,4 +90,23 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Cli
 
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).exited;
+}
+
+/** A command line the CLI must reject: `pattern` matches its one error line. */
+export interface BadInputCase {
+  name: string;
+  args: string[];
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  pattern: RegExp;
+}
+
+/** Exactly one line on stderr, `jobq: error: …` matching `pattern`, no stack trace, and the exit code. */
+export function assertOneErrorLine(result: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code: ${result.stderr}`);
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${result.stderr}`);
+  assert.match(lines[0] ?? '', /^jobq: error: /);
+  assert.match(lines[0] ?? '', pattern);
+  assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
 }

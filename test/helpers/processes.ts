@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { readStat } from '../../src/processors/session.js';
 
 /** PIDs of live (non-zombie) processes, other than this one, that `matches` accepts; read from /proc. */
 function livePids(matches: (pid: number) => boolean): number[] {
@@ -7,8 +8,8 @@ function livePids(matches: (pid: number) => boolean): number[] {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (state !== 'Z' && matches(pid)) pids.push(pid);
+      const state = readStat(pid)?.state;
+      if (state !== undefined && state !== 'Z' && matches(pid)) pids.push(pid);
     } catch {
       // exited while we looked, or not ours to read
     }
@@ -32,7 +33,16 @@ export function pidsWithEnv(name: string, value: string): number[] {
 
 /** SIGKILLs every process whose command line contains `text` (test cleanup). */
 export function killMatching(text: string): void {
-  for (const pid of pidsMatching(text)) {
+  killAll(pidsMatching(text));
+}
+
+/** SIGKILLs every process whose environment has `name=value` (test cleanup). */
+export function killWithEnv(name: string, value: string): void {
+  killAll(pidsWithEnv(name, value));
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

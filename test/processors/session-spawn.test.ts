@@ -92,9 +92,13 @@ describe('the spawn addon', { skip: process.platform !== 'linux' && 'the addon i
     const channel = announcementsTo(fd);
     closeSync(fd); // the addon writes to its own copy
     try {
-      const { child } = await run('true', { announcements: channel });
-      assert.equal(child.announced, true);
+      const child = await spawnInSession({ file: bash, args: ['-c', 'sleep 0.2'], cwd: undefined, env: { PATH: '/usr/bin:/bin' } }, channel);
+      child.stdout.resume();
+      child.stderr.resume();
+      // Written before the start was reported, while the shell still runs.
       assert.equal(readFileSync(file, 'utf8'), `+${child.pid}\n`);
+      assert.equal(child.announced, true);
+      assert.deepEqual(await child.exited, { code: 0, signal: null });
     } finally {
       closeAnnouncements(channel);
     }

@@ -111,8 +111,8 @@ export function startTask(
   t.after(async () => {
     const sid = sessionOfTask(task.id);
     if (sid !== undefined) sessions.add(sid);
-    const deadline = Date.now() + leftoverMs;
-    while (survivors().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Whatever is still there after leftoverMs is killed, and fails the test.
+    await waitUntil(() => survivors().length === 0, { timeoutMs: leftoverMs, intervalMs: 20 }).catch(() => {});
     const left = survivors();
     for (const pid of left) {
       try {

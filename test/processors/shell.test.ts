@@ -168,9 +168,11 @@ test('stop() and kill() are idempotent, and do nothing once the task is over', a
   task.running.stop();
   task.running.kill();
   task.running.kill();
-  await task.finish();
+  const outcome = await task.finish();
+  assert.ok(!outcome.ok && (outcome.signal === 'SIGTERM' || outcome.signal === 'SIGKILL'), JSON.stringify(outcome));
   task.running.stop();
   task.running.kill();
+  assert.equal(await task.running.done, outcome, 'the outcome stands');
 });
 
 for (const [name, cmd] of [
