@@ -8,7 +8,7 @@
  * OUT defaults to bench/results/chaos-local-N.json. The other settings
  * (CHAOS_SEED, CHAOS_WORKERS, CHAOS_SLOTS) are those of test/chaos/settings.ts.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runChaos } from '../test/chaos/driver.js';
 import { assertNothingLost, chaosSettings } from '../test/chaos/settings.js';
@@ -34,7 +34,7 @@ try {
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), ...summary }, null, 2) + '\n');
   console.log(`summary written to ${out}`);
   assertNothingLost(summary);
-  rmSync(home.home, { recursive: true, force: true });
+  home.cleanup();
 } catch (err) {
   console.error(`chaos run failed; worker logs kept in ${logDir}`);
   throw err;

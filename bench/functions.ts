@@ -8,7 +8,8 @@
  *   node dist/bench/functions.js [--rounds 3] [--tasks 100000]
  */
 import path from 'node:path';
-import { baseline, commandLine, integerOptions, jobq, lines, noopTask, repoRoot, Scratch } from './lib/jobq.js';
+import { repoRoot } from '../test/helpers/paths.js';
+import { baseline, commandLine, integerOptions, jobq, lines, noopTask, Scratch } from './lib/jobq.js';
 import { timed } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target } from './lib/results.js';
 

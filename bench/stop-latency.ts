@@ -11,10 +11,10 @@
  *   node dist/bench/stop-latency.js [--trials 50]
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import { percentile } from '../src/bench/stats.js';
+import { waitFor } from '../test/helpers/wait.js';
 import { commandLine, integerOptions, jobq, Scratch } from './lib/jobq.js';
-import { ensureCommand, start, timed, until, type Started } from './lib/processes.js';
+import { ensureCommand, start, timed, type Started } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target, type Figure } from './lib/results.js';
 
 const { trials } = integerOptions({ trials: 50 });
@@ -44,13 +44,16 @@ await timed(...jobq('local/bench', 'push'), { env: jobqEnv, stdin: taskFile, log
  */
 async function trial(key: string, started: Started, target: () => number | undefined, finish: () => void = () => {}): Promise<void> {
   try {
-    await until(() => existsSync(ready) && readFileSync(ready, 'utf8').endsWith('\n'), `${key}: the task to start`);
+    await waitFor(() => existsSync(ready) && readFileSync(ready, 'utf8').endsWith('\n'), {
+      intervalMs: 1,
+      message: () => `timed out waiting for ${key}: the task to start`,
+    });
     const pid = target();
     if (pid === undefined) throw new Error(`${key}: no process to signal`);
     const sent = performance.timeOrigin + performance.now();
     process.kill(pid, 'SIGTERM');
     const ran = () => existsSync(handled) && readFileSync(handled, 'utf8').endsWith('\n');
-    await Promise.race([until(ran, `${key}: the task's handler`), delay(HANDLER_DEADLINE_MS)]);
+    await waitFor(ran, { timeoutMs: HANDLER_DEADLINE_MS, intervalMs: 1 }).catch(() => {});
     if (ran()) samples.add(key, Number(readFileSync(handled, 'utf8')) * 1000 - sent);
     else {
       samples.add(`${key}-missed`, 1);

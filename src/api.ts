@@ -15,7 +15,7 @@ import { Worker, type WorkerResult } from './worker/worker.js';
 /** Pushes one task; returns it (with its id). */
 export async function pushTask(queue: JobQueue, kwargs: Kwargs, options: NewTaskOptions = {}): Promise<Task> {
   const task = createTask(kwargs, options);
-  await queue.store.push([queue.encode(task)]);
+  await queue.push([task]);
   return task;
 }
 

@@ -86,3 +86,10 @@ export function hasCode(err: unknown, code: ErrorCode): boolean {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** What a value is, for an error message: `null`, `an array`, `an object`, `a string`… */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

@@ -5,14 +5,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliPath, repoRoot } from '../../test/helpers/paths.js';
 
 export { startAzurite, type Azurite } from '../../test/helpers/azurite.js';
 
-/** The repository root (this file runs as dist/bench/lib/jobq.js). */
-export const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../../..');
-export const cliPath = path.join(repoRoot, 'bin', 'run.js');
 /** The no-op function task `jobq bench` uses. */
 export const noopTask = path.join(repoRoot, 'dist', 'src', 'bench', 'noop-task.js');
 

@@ -7,12 +7,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { readStat } from '../../src/processors/session.js';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** A file to read stdin from (default: nothing). */
   stdin?: string;
-  /** Where stdout and stderr go (default: a file in the OS temp folder, read on failure). */
+  /** The file stdout and stderr go to, its tail quoted when the command fails. */
   logFile: string;
 }
 
@@ -55,12 +56,12 @@ export function timed(file: string, args: readonly string[], options: RunOptions
  * among the processes that map it, so that a tree's sum counts it once (a
  * child forked from a large process and not yet exec'd adds next to nothing).
  */
-export function treeMemory(root: number): { ownRss: number; treePss: number } {
+function treeMemory(root: number): { ownRss: number; treePss: number } {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    const ppid = statField(pid, 1);
+    const ppid = readStat(pid)?.ppid;
     if (ppid === undefined) continue;
     children.set(ppid, [...(children.get(ppid) ?? []), pid]);
   }
@@ -71,17 +72,6 @@ export function treeMemory(root: number): { ownRss: number; treePss: number } {
     pending.push(...(children.get(pid) ?? []));
   }
   return { ownRss: kilobytes(`/proc/${root}/status`, 'VmRSS'), treePss };
-}
-
-/** A numeric field of /proc/PID/stat, counted from the state (0) after the command name. */
-function statField(pid: number, index: number): number | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const value = text.slice(text.lastIndexOf(')') + 2).split(' ')[index];
-    return value === undefined ? undefined : Number(value);
-  } catch {
-    return undefined; // it exited while we looked
-  }
 }
 
 /** A `Name:   123 kB` line of a /proc file, in bytes; 0 when the process is gone. */
@@ -116,7 +106,7 @@ export function sampleTreeMemory(pid: number, intervalMs = 100): { stop(): Promi
 }
 
 /** Whether `command` is on the PATH. */
-export function hasCommand(command: string): boolean {
+function hasCommand(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
@@ -134,13 +124,4 @@ export function ensureCommand(command: string, debianPackage: string): boolean {
   spawnSync('apt-get', ['update'], { stdio: 'ignore' });
   spawnSync('apt-get', ['install', '-y', debianPackage], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   return hasCommand(command);
-}
-
-/** Polls until `condition` holds; rejects after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 30_000, intervalMs = 1): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(intervalMs);
-  }
 }

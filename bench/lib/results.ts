@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { median, round } from '../../src/bench/stats.js';
-import { repoRoot } from './jobq.js';
+import { repoRoot } from '../../test/helpers/paths.js';
 
 export interface Figure {
   /** A short stable key, such as `jobq-local`. */
@@ -66,7 +66,7 @@ export interface BenchResult {
   readonly notes: readonly string[];
 }
 
-export function machine(): Machine {
+function machine(): Machine {
   const cpus = os.cpus();
   return {
     name: `${os.platform()}-${cpus.length}core`,

@@ -17,8 +17,6 @@ export interface BenchOptions {
   tasks?: Partial<Record<BenchKind, number>>;
   /** Called as tasks settle: tasks settled in all runs so far, and the total of all runs. */
   onProgress?: (done: number, total: number) => void;
-  /** Aborting stops the worker of the current run (its tasks are released) and ends the bench. */
-  signal?: AbortSignal;
 }
 
 export interface ResolvedBenchOptions {
@@ -26,7 +24,6 @@ export interface ResolvedBenchOptions {
   readonly concurrencies: readonly number[];
   readonly tasks: Readonly<Record<BenchKind, number>>;
   readonly onProgress: (done: number, total: number) => void;
-  readonly signal: AbortSignal | undefined;
 }
 
 export const benchDefaults = {
@@ -61,6 +58,5 @@ export function resolveBenchOptions(options: BenchOptions): ResolvedBenchOptions
       function: positive(options.tasks?.function ?? benchDefaults.tasks.function, 'tasks'),
     },
     onProgress: options.onProgress ?? (() => {}),
-    signal: options.signal,
   };
 }

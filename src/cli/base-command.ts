@@ -6,6 +6,8 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { specFromEnvironment } from '../backends/spec.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
+import type { Processor } from '../processors/processor.js';
+import { createProcessor } from '../processors/registry.js';
 import { JobQueue } from '../queue.js';
 import { exitCodeFor, formatError } from './errors.js';
 
@@ -52,6 +54,22 @@ export abstract class JobqCommand extends Command {
       level: flags['log-level'],
       ...(destination === undefined ? {} : { destination }),
     });
+  }
+
+  /** Logs a warning about the task types (a plugin that failed, or returned a bad definition). */
+  protected warnTaskType(logger: Logger, warning: string): void {
+    logger.warn({ event: 'task_type_warning' }, warning);
+  }
+
+  /** The processor that --proc names, with `numWorkers` slots; warnings about the task types are logged. */
+  protected async makeProcessor(
+    flags: { proc: string; 'emulate-tty': boolean },
+    numWorkers: number,
+    logger: Logger,
+  ): Promise<Processor> {
+    return createProcessor(flags.proc, { numWorkers, emulateTty: flags['emulate-tty'] }, this.config, (warning) =>
+      this.warnTaskType(logger, warning),
+    );
   }
 
   /** Opens the queue named by the spec (argument, --queue or environment). */

@@ -2,7 +2,7 @@
 import { Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../options/duration.js';
-import { workerDefaults } from '../worker/options.js';
+import { workerDefaults, type WorkerOptions } from '../worker/options.js';
 
 /** A duration flag; `minMs` refuses shorter ones with a message that names the flag. */
 const duration = (name: string, minMs = 0) =>
@@ -34,6 +34,19 @@ export const runFlags = {
   proc: Flags.string({ summary: 'Task type that runs each task.', default: 'shell' }),
   'emulate-tty': Flags.boolean({ char: 't', summary: 'Run shell tasks under a pseudo-terminal.', default: false }),
 };
+
+/** The Worker options that `runFlags` set. */
+export function runOptions(flags: {
+  'visibility-timeout': number;
+  heartbeat: boolean;
+  'max-deliveries'?: number | undefined;
+}): Pick<WorkerOptions, 'visibilityTimeoutMs' | 'heartbeat' | 'maxDeliveries'> {
+  return {
+    visibilityTimeoutMs: flags['visibility-timeout'],
+    heartbeat: flags.heartbeat,
+    ...(flags['max-deliveries'] === undefined ? {} : { maxDeliveries: flags['max-deliveries'] }),
+  };
+}
 
 export const workerFlags = {
   ...runFlags,

@@ -1,6 +1,5 @@
 import { JobqCommand } from '../cli/base-command.js';
-import { runFlags } from '../cli/worker-flags.js';
-import { createProcessor } from '../processors/registry.js';
+import { runFlags, runOptions } from '../cli/worker-flags.js';
 import { Worker } from '../worker/worker.js';
 
 export default class PullCommand extends JobqCommand {
@@ -10,20 +9,13 @@ export default class PullCommand extends JobqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(PullCommand);
     const logger = this.makeLogger(flags);
-    const processor = await createProcessor(
-      flags.proc,
-      { numWorkers: 1, emulateTty: flags['emulate-tty'] },
-      this.config,
-      (warning) => logger.warn({ event: 'task_type_warning' }, warning),
-    );
+    const processor = await this.makeProcessor(flags, 1, logger);
     try {
       const result = await this.withQueue(flags, (queue) =>
         new Worker(queue, processor, {
           maxTasks: 1,
           whenIdle: 'exit',
-          visibilityTimeoutMs: flags['visibility-timeout'],
-          heartbeat: flags.heartbeat,
-          ...(flags['max-deliveries'] === undefined ? {} : { maxDeliveries: flags['max-deliveries'] }),
+          ...runOptions(flags),
           handleSignals: true,
           logger,
         }).run(),

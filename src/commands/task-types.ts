@@ -16,7 +16,7 @@ export default class TaskTypesCommand extends JobqCommand {
     const { flags } = await this.parse(TaskTypesCommand);
     const logger = this.makeLogger(flags);
     const { types, warnings } = await loadTaskTypes(this.config);
-    for (const warning of warnings) logger.warn({ event: 'task_type_warning' }, warning);
+    for (const warning of warnings) this.warnTaskType(logger, warning);
     const width = Math.max(0, ...types.map((type) => type.name.length));
     for (const { name, description, plugin, kind } of types) {
       if (flags.json) this.log(JSON.stringify({ name, description, plugin, kind }));

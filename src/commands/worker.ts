@@ -1,7 +1,6 @@
 import { JobqCommand } from '../cli/base-command.js';
-import { workerFlags } from '../cli/worker-flags.js';
+import { runOptions, workerFlags } from '../cli/worker-flags.js';
 import { workerStatus } from '../cli/worker-status.js';
-import { createProcessor } from '../processors/registry.js';
 import { Worker } from '../worker/worker.js';
 
 export default class WorkerCommand extends JobqCommand {
@@ -17,19 +16,12 @@ export default class WorkerCommand extends JobqCommand {
     const { flags } = await this.parse(WorkerCommand);
     const status = workerStatus();
     const logger = this.makeLogger(flags, status.destination);
-    const processor = await createProcessor(
-      flags.proc,
-      { numWorkers: flags['num-workers'], emulateTty: flags['emulate-tty'] },
-      this.config,
-      (warning) => logger.warn({ event: 'task_type_warning' }, warning),
-    );
+    const processor = await this.makeProcessor(flags, flags['num-workers'], logger);
     try {
       const result = await this.withQueue(flags, (queue) => {
         const worker = new Worker(queue, processor, {
           numWorkers: flags['num-workers'],
-          visibilityTimeoutMs: flags['visibility-timeout'],
-          heartbeat: flags.heartbeat,
-          ...(flags['max-deliveries'] === undefined ? {} : { maxDeliveries: flags['max-deliveries'] }),
+          ...runOptions(flags),
           maxConsecutiveFailures: flags['max-consecutive-failures'],
           ...(flags['time-limit'] === undefined ? {} : { timeLimitMs: flags['time-limit'] }),
           handleSignals: true,

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { errorMessage, UsageError } from '../errors.js';
+import { describeValue, errorMessage, UsageError } from '../errors.js';
 import {
   isTaskReport,
   isThreadMessage,
@@ -28,6 +28,7 @@ import {
   type ThreadMessage,
   type ThreadSetup,
 } from './function-messages.js';
+import { splitModuleSpec } from './module-spec.js';
 import type { Processor, RunningTask, TaskContext, TaskOutcome } from './processor.js';
 
 export type { FunctionTaskContext, TaskFunction } from './function-thread.js';
@@ -65,9 +66,7 @@ export async function createFunctionProcessor(options: FunctionProcessorOptions)
 
 /** Imports the module in the main thread, so that a bad `--proc` fails before any task is leased. */
 async function checkModule(spec: string): Promise<{ moduleUrl: string; exportName: string }> {
-  const hash = spec.lastIndexOf('#');
-  const file = hash === -1 ? spec : spec.slice(0, hash);
-  const exportName = hash === -1 ? 'default' : spec.slice(hash + 1);
+  const { file, exportName = 'default' } = splitModuleSpec(spec);
   if (file === '' || exportName === '') {
     throw new UsageError(`invalid function module "${spec}": expected PATH or PATH#exportName`);
   }
@@ -90,15 +89,9 @@ async function checkModule(spec: string): Promise<{ moduleUrl: string; exportNam
   }
   const fn = namespace[exportName];
   if (typeof fn !== 'function') {
-    throw new UsageError(`function module ${absolute}: export "${exportName}" is not a function (it is ${describeType(fn)})`);
+    throw new UsageError(`function module ${absolute}: export "${exportName}" is not a function (it is ${describeValue(fn)})`);
   }
   return { moduleUrl, exportName };
-}
-
-function describeType(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 const killedOutcome: TaskOutcome = { ok: false, error: 'killed' };

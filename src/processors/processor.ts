@@ -16,23 +16,28 @@ export interface TaskContext {
   log(line: string, stream: OutputStream): void;
 }
 
-export type TaskOutcome =
-  | { readonly ok: true; readonly result?: unknown; readonly endedBeforeStop?: boolean }
-  | {
-      readonly ok: false;
-      /**
-       * The task had already ended when stop() was called, so the stop did
-       * not reach it: it is settled by its outcome instead of being released
-       * (default false: a stopped task is released, whatever its outcome).
-       */
-      readonly endedBeforeStop?: boolean;
-      /** A one-line description: "exit code 3", "killed by SIGKILL", an error message. */
-      readonly error: string;
-      readonly exitCode?: number | null;
-      readonly signal?: NodeJS.Signals | null;
-      /** A stack trace or other detail for the dead-letter record. */
-      readonly detail?: string;
-    };
+interface OutcomeOfAnyEnd {
+  /**
+   * The task had already ended when stop() was called, so the stop did not
+   * reach it: it is settled by its outcome instead of being released
+   * (default false: a stopped task is released, whatever its outcome).
+   */
+  readonly endedBeforeStop?: boolean;
+}
+
+export type TaskOutcome = OutcomeOfAnyEnd &
+  (
+    | { readonly ok: true; readonly result?: unknown }
+    | {
+        readonly ok: false;
+        /** A one-line description: "exit code 3", "killed by SIGKILL", an error message. */
+        readonly error: string;
+        readonly exitCode?: number | null;
+        readonly signal?: NodeJS.Signals | null;
+        /** A stack trace or other detail for the dead-letter record. */
+        readonly detail?: string;
+      }
+  );
 
 export interface RunningTask {
   /** Settles when the task is over and its output drained; never rejects. */

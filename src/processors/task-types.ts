@@ -14,7 +14,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config, Hook, Interfaces } from '@oclif/core';
-import { errorMessage } from '../errors.js';
+import { describeValue, errorMessage } from '../errors.js';
+import { splitModuleSpec } from './module-spec.js';
 import type { Processor } from './processor.js';
 import type { ProcessorOptions } from './registry.js';
 
@@ -88,7 +89,7 @@ export async function loadTaskTypes(config?: Config): Promise<TaskTypeCatalog> {
   for (const { plugin, result } of successes) {
     const returned: unknown = result;
     if (!Array.isArray(returned)) {
-      warnings.push(`plugin ${plugin.name}: its ${taskTypesHook} hook returned ${describe(returned)}, not an array of task types; ignored`);
+      warnings.push(`plugin ${plugin.name}: its ${taskTypesHook} hook returned ${describeValue(returned)}, not an array of task types; ignored`);
       continue;
     }
     const definitions: readonly unknown[] = returned;
@@ -131,7 +132,7 @@ async function loadJobqConfig(): Promise<Config> {
 
 /** The checked definition, or why it is refused. */
 function checkDefinition(value: unknown, plugin: string): TaskType | string {
-  if (typeof value !== 'object' || value === null) return `is ${describe(value)}, not an object`;
+  if (typeof value !== 'object' || value === null) return `is ${describeValue(value)}, not an object`;
   const { name, description, module, createProcessor } = value as Record<keyof TaskTypeDefinition, unknown>;
   if (typeof name !== 'string' || !namePattern.test(name)) {
     return 'has no valid name (letters, digits, ".", "_", "-"; starting with a letter or digit)';
@@ -140,7 +141,7 @@ function checkDefinition(value: unknown, plugin: string): TaskType | string {
   const oneLine = description.trim().replace(/\s+/g, ' ');
   if ((module === undefined) === (createProcessor === undefined)) return 'must have exactly one of `module` and `createProcessor`';
   if (createProcessor !== undefined) {
-    if (typeof createProcessor !== 'function') return `has a createProcessor that is ${describe(createProcessor)}, not a function`;
+    if (typeof createProcessor !== 'function') return `has a createProcessor that is ${describeValue(createProcessor)}, not a function`;
     return {
       name,
       description: oneLine,
@@ -168,18 +169,10 @@ function absoluteModule(module: string): string | undefined {
     const file = fileURLToPath(url);
     return exportName === '' ? file : `${file}#${exportName}`;
   }
-  const hash = module.lastIndexOf('#');
-  const file = hash === -1 ? module : module.slice(0, hash);
-  return path.isAbsolute(file) ? module : undefined;
+  return path.isAbsolute(splitModuleSpec(module).file) ? module : undefined;
 }
 
 function nameOf(value: unknown): string | undefined {
   const name = typeof value === 'object' && value !== null ? (value as { name?: unknown }).name : undefined;
   return typeof name === 'string' ? JSON.stringify(name) : undefined;
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

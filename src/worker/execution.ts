@@ -55,6 +55,8 @@ export class TaskExecution {
   private readonly leased: LeasedMessage;
   private readonly keeper: LeaseKeeper | undefined;
   private readonly tail = new OutputTail(100);
+  /** The heartbeat's stop, once asked for: the task's end and its settlement both wait for it. */
+  private heartbeatStopped: Promise<Lease> | undefined;
   /** Resolves with the settlement once it is chosen (before it is written). */
   readonly decided: Promise<Settlement>;
   private decide!: (settlement: Settlement) => void;
@@ -101,30 +103,29 @@ export class TaskExecution {
   private async runAndSettle(): Promise<Settlement> {
     const { task, lease } = this.leased;
     const { queue, logger } = this.context;
-    if (this.keeper?.isLost) return this.lockLost(task ?? null, lease);
+    if (this.keeper?.isLost) return this.lockLost();
     if (!task) {
       const reason = this.leased.invalid.message;
       logger.error({ event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
-      return this.settle(null, (latest) => queue.deadLetter(latest, null, { error: `invalid task: ${reason}` }), 'invalid');
+      return this.settle((latest) => queue.deadLetter(latest, null, { error: `invalid task: ${reason}` }), 'invalid');
     }
     if (lease.deliveries > this.context.options.maxDeliveries) return this.giveUpUndeliverable(task);
     if (this.cancelled) {
-      return this.settle(task, (latest) => queue.store.release(latest), 'cancelled');
+      return this.settle((latest) => queue.store.release(latest), 'cancelled');
     }
     this.keeper?.whenLost(() => this.onLeaseLost(task));
     const outcome = await this.run(task);
     this.over = true;
     if (this.killTimer) clearTimeout(this.killTimer);
     await this.stopHeartbeat();
-    if (this.keeper?.isLost) return this.lockLost(task, lease);
+    if (this.keeper?.isLost) return this.lockLost();
     if (this.cancelled && outcome.endedBeforeStop !== true) {
       logger.info({ event: 'task_canceled', task_id: task.id }, `task ${task.id} was stopped and goes back to the queue`);
-      return this.settle(task, (latest) => queue.store.release(latest), 'cancelled');
+      return this.settle((latest) => queue.store.release(latest), 'cancelled');
     }
     if (outcome.ok) {
       logger.info({ event: 'task_success', task_id: task.id }, `task ${task.id} succeeded`);
       return this.settle(
-        task,
         async (latest) => {
           await queue.putResult(task, { ok: true, result: outcome.result ?? null });
           await queue.store.complete(latest);
@@ -141,11 +142,10 @@ export class TaskExecution {
         { event: 'task_retry', task_id: task.id, retries_left: task.numRetries - 1 },
         `task ${task.id} goes back to the queue with ${task.numRetries - 1} retries left`,
       );
-      return this.settle(task, (latest) => queue.retry(latest, task), 'retried');
+      return this.settle((latest) => queue.retry(latest, task), 'retried');
     }
     logger.error({ event: 'task_give_up', task_id: task.id }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
-      task,
       (latest) =>
         queue.deadLetter(latest, task, {
           error: outcome.detail ? `${outcome.error}\n${outcome.detail}` : outcome.error,
@@ -157,16 +157,25 @@ export class TaskExecution {
   }
 
   /** A lease found lost (another worker may hold the message now): the task is not settled. */
-  private lockLost(task: Task | null, lease: Lease): Settlement {
+  private lockLost(): Settlement {
     this.decide('lock-lost');
-    const what = task ? `task ${task.id}` : `message ${lease.messageId}`;
-    this.context.logger.warn({ event: 'task_lock_lost', task_id: task?.id ?? null }, `${what} lost its lease: cancelled, not settled`);
+    this.context.logger.warn(
+      { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null },
+      `${this.subject} lost its lease: cancelled, not settled`,
+    );
     return 'lock-lost';
   }
 
-  /** Stops the heartbeat; resolves with the newest lease once no extension is in flight. */
-  private async stopHeartbeat(): Promise<Lease> {
-    return (await this.keeper?.stop()) ?? this.leased.lease;
+  /** What the logs call the leased message: its task, or the message when it is not a valid task. */
+  private get subject(): string {
+    const { task, lease } = this.leased;
+    return task ? `task ${task.id}` : `message ${lease.messageId}`;
+  }
+
+  /** Stops the heartbeat (once); resolves with the newest lease once no extension is in flight. */
+  private stopHeartbeat(): Promise<Lease> {
+    this.heartbeatStopped ??= this.keeper?.stop() ?? Promise.resolve(this.leased.lease);
+    return this.heartbeatStopped;
   }
 
   /**
@@ -182,7 +191,7 @@ export class TaskExecution {
       { event: 'task_delivery_limit', task_id: task.id, deliveries: lease.deliveries - 1 },
       `task ${task.id} was ${error}: moved to ${queue.name}-failed`,
     );
-    return this.settle(task, (latest) => queue.deadLetter(latest, task, { error }), 'delivery-limit');
+    return this.settle((latest) => queue.deadLetter(latest, task, { error }), 'delivery-limit');
   }
 
   private async run(task: Task): Promise<TaskOutcome> {
@@ -217,17 +226,16 @@ export class TaskExecution {
    * Runs a settle call with the newest lease (the heartbeat stopped first); a
    * failure is logged, never thrown: the message reappears when its lease expires.
    */
-  private async settle(task: Task | null, call: (lease: Lease) => Promise<void>, settlement: Settlement): Promise<Settlement> {
+  private async settle(call: (lease: Lease) => Promise<void>, settlement: Settlement): Promise<Settlement> {
     this.decide(settlement);
     try {
       await call(await this.stopHeartbeat());
       return settlement;
     } catch (err) {
-      const what = task ? `task ${task.id}` : `message ${this.leased.lease.messageId}`;
       const why = hasCode(err, 'LEASE_LOST') ? 'its lease is gone' : errorMessage(err);
       this.context.logger.error(
-        { event: 'settle_failed', task_id: task?.id ?? null },
-        `could not settle ${what} (${settlement}): ${why}; it will be visible again when its lease expires`,
+        { event: 'settle_failed', task_id: this.leased.task?.id ?? null },
+        `could not settle ${this.subject} (${settlement}): ${why}; it will be visible again when its lease expires`,
       );
       return 'unsettled';
     }

@@ -9,29 +9,11 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, tempHome, type CliResult } from '../helpers/cli.js';
+import { assertOneErrorLine, runCli, tempHome, type BadInputCase } from '../helpers/cli.js';
 import { fileDigest, localDbFile, snapshotMessages } from '../helpers/local-store.js';
 import { fixturesDir } from '../helpers/paths.js';
 
-/** Exactly one line on stderr, `jobq: error: …` matching `pattern`, no stack trace, and the exit code. */
-function assertOneErrorLine(result: CliResult, code: number, pattern: RegExp): void {
-  assert.equal(result.code, code, `exit code: ${result.stderr}`);
-  const lines = result.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line: ${result.stderr}`);
-  assert.match(lines[0] ?? '', /^jobq: error: /);
-  assert.match(lines[0] ?? '', pattern);
-  assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
-}
-
 const isRoot = process.getuid?.() === 0;
-
-interface Case {
-  name: string;
-  args: string[];
-  input?: string;
-  env?: NodeJS.ProcessEnv;
-  pattern: RegExp;
-}
 
 describe('bad input on the command line: one line, exit code 2, the queue untouched', () => {
   const home = tempHome();
@@ -45,7 +27,7 @@ describe('bad input on the command line: one line, exit code 2, the queue untouc
 
   const longName = 'a'.repeat(56);
   const badLastLine = Array.from({ length: 4999 }, (_, i) => `echo ${i}`).join('\n') + '\n{"cmd": "unfinished"\n';
-  const cases: Case[] = [
+  const cases: BadInputCase[] = [
     { name: 'a bad JSON line at the end of 5000', args: ['local/keep', 'push'], input: badLastLine, pattern: /line 5000: not valid JSON/ },
     { name: 'two JSON objects on one line', args: ['local/keep', 'push'], input: '{"a": 1} {"b": 2}\n', pattern: /line 1: not valid JSON/ },
     { name: 'a number JSON cannot hold', args: ['local/keep', 'push'], input: 'echo ok\n{"lr": 1e999}\n', pattern: /line 2: kwargs are not JSON/ },

@@ -1,13 +1,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, tempHome } from '../helpers/cli.js';
+import { assertOneErrorLine, runCli, tempHome, type BadInputCase } from '../helpers/cli.js';
 
 describe('bad input: one clear line, exit code 2, nothing enqueued', () => {
   const home = tempHome();
   after(() => home.cleanup());
   const env = home.env;
 
-  const cases: Array<{ name: string; args: string[]; input?: string; pattern: RegExp }> = [
+  const cases: BadInputCase[] = [
     { name: 'a bad spec', args: ['nota/spec/at/all', 'size'], pattern: /invalid queue spec/ },
     { name: 'a bad account', args: ['Bad_Account/queue1', 'size'], pattern: /invalid queue spec/ },
     { name: 'a bad queue name', args: ['local/Bad_Name', 'push', '-c', 'true'], pattern: /invalid queue name/ },
@@ -29,11 +29,7 @@ describe('bad input: one clear line, exit code 2, nothing enqueued', () => {
   for (const testCase of cases) {
     it(`rejects ${testCase.name}`, async () => {
       const result = await runCli(testCase.args, { env, ...(testCase.input === undefined ? {} : { input: testCase.input }) });
-      assert.equal(result.code, 2, `exit code for ${testCase.name}: ${result.stderr}`);
-      const lines = result.stderr.trim().split('\n');
-      assert.equal(lines.length, 1, `one line: ${result.stderr}`);
-      assert.match(lines[0] ?? '', testCase.pattern);
-      assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
+      assertOneErrorLine(result, 2, testCase.pattern);
     });
   }
 

@@ -17,11 +17,13 @@ import { waitFor } from '../helpers/wait.js';
 const azurite = await startAzurite({ persistent: true });
 after(() => azurite.stop());
 
+/** What a backend error's log line says (no `g`: `test` stays stateless; `count` adds it). */
+const backendErrors = /cannot reach the queue|heartbeat failed|could not settle/;
+
 describe('Azurite faults (CLI)', () => {
   const home = tempHome();
   after(() => home.cleanup());
   const env = { ...home.env, JOBQ_CONNECTION_STRING: azurite.connectionString };
-  const backendErrors = /cannot reach the queue|heartbeat failed|could not settle/g;
 
   it('workers ride out a server outage longer than their leases: nothing lost, they recover by themselves', async (t) => {
     const spec = 'devstoreaccount1/outage';
@@ -86,7 +88,7 @@ describe('Azurite faults (CLI)', () => {
 function assertClearErrors(worker: CliProcess): void {
   const errors = worker.stderr
     .split('\n')
-    .filter((line) => /cannot reach the queue|heartbeat failed|could not settle/.test(line))
+    .filter((line) => backendErrors.test(line))
     .map((line) => (JSON.parse(line) as { msg: string }).msg);
   assert.ok(errors.length > 0, 'the outage was logged');
   for (const message of errors) {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasCode } from '../../src/errors.js';
 import { createTask, parseTask, serializeTask, type Task } from '../../src/task/task.js';
-import { seedFromEnv, seededRandom } from '../helpers/random.js';
+import { seedFromEnv, seededRandom, type Random } from '../helpers/random.js';
 import { forBudget, mutate, randomJson, randomObject, randomText } from './generators.js';
 
 const seed = seedFromEnv('FUZZ_SEED');
@@ -22,7 +22,7 @@ function tryParse(body: string): Task | undefined {
   }
 }
 
-function validTask(random: ReturnType<typeof seededRandom>): Task {
+function validTask(random: Random): Task {
   return createTask(randomObject(random), {
     numRetries: random.int(0, 5),
     replyRequested: random.next() < 0.3,

@@ -152,7 +152,10 @@ async function launch(port: number, workspace: string, persistent: boolean): Pro
   return child;
 }
 
-/** Kills Azurite (SIGKILL: it holds nothing worth a graceful shutdown) and waits for the exit. */
+/**
+ * SIGKILLs Azurite and waits for the exit. A persistent server that must keep
+ * its data is asked to close first (`down`); `stop` discards the data anyway.
+ */
 async function kill(child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));

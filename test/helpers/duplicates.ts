@@ -73,11 +73,16 @@ function parseLines(log: string): LogEvent[] {
   return events;
 }
 
+/** All counts zero; a new object each time, since callers add to it. */
+function noSuspects(): Suspects {
+  return { sigkill: 0, leaseLost: 0, unsettled: 0, stopRacedEnd: 0, succeeded: 0 };
+}
+
 /** For one worker: how many runs of each task could explain a duplicate, by cause. */
 function suspects(worker: WorkerLog): Map<string, Suspects> {
   const found = new Map<string, Suspects>();
   const add = (taskId: string, cause: Cause | 'succeeded'): void => {
-    const entry = found.get(taskId) ?? { sigkill: 0, leaseLost: 0, unsettled: 0, stopRacedEnd: 0, succeeded: 0 };
+    const entry = found.get(taskId) ?? noSuspects();
     entry[cause] += 1;
     found.set(taskId, entry);
   };
@@ -105,7 +110,7 @@ function suspects(worker: WorkerLog): Map<string, Suspects> {
 
 /** The runs a killed worker made of a task its log does not mention: its last lines died with it. */
 function unlogged(runs: number): Suspects {
-  return { sigkill: runs, leaseLost: 0, unsettled: 0, stopRacedEnd: 0, succeeded: 0 };
+  return { ...noSuspects(), sigkill: runs };
 }
 
 export function accountDuplicates(runs: readonly TaskRun[], workers: readonly WorkerLog[]): DuplicateReport {
