@@ -11,7 +11,7 @@
  *   node dist/bench/stop-latency.js [--trials 50]
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { percentile } from '../src/bench/stats.js';
+import { percentile } from '../src/measure/stats.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { commandLine, integerOptions, jobq, Scratch } from './lib/jobq.js';
 import { ensureCommand, start, timed, type Started } from './lib/processes.js';

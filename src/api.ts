@@ -4,7 +4,7 @@
  * running workers. The CLI commands are built on the same pieces.
  */
 import { UsageError, isJobqError } from './errors.js';
-import { createProcessor } from './processors/registry.js';
+import { createProcessor } from './processors/task-types/registry.js';
 import type { Processor } from './processors/processor.js';
 import { pushBodies, type PushManyOptions } from './push.js';
 import type { JobQueue } from './queue.js';

@@ -20,8 +20,8 @@ export { parseSpec, type QueueTarget } from './backends/spec.js';
 export type { Backend, QueueStore, Lease, BackendCapabilities } from './backends/backend.js';
 export { Worker, type WorkerResult, type WorkerStats } from './worker/worker.js';
 export type { WorkerOptions, IdlePolicy } from './worker/options.js';
-export type { Processor, RunningTask, TaskContext, TaskOutcome } from './processors/processor.js';
-export { createProcessor, type ProcessorOptions } from './processors/registry.js';
+export type { Processor, ProcessorOptions, RunningTask, TaskContext, TaskOutcome } from './processors/processor.js';
+export { createProcessor } from './processors/task-types/registry.js';
 export {
   loadTaskTypes,
   taskTypesHook,
@@ -30,8 +30,8 @@ export {
   type TaskTypeDefinition,
   type TaskTypeHooks,
   type TaskTypesHook,
-} from './processors/task-types.js';
-export { createFunctionProcessor, type FunctionTaskContext, type TaskFunction } from './processors/function.js';
+} from './processors/task-types/task-types.js';
+export { createFunctionProcessor, type FunctionTaskContext, type TaskFunction } from './processors/function/function.js';
 export { shellTaskKwargs, kwargsFromLines, type PushManyOptions } from './push.js';
 export { createLogger, type Logger, type LoggerOptions } from './log/logger.js';
 export { parseDuration } from './options/duration.js';

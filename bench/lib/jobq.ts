@@ -11,7 +11,7 @@ import { cliPath, repoRoot } from '../../test/helpers/paths.js';
 export { startAzurite, type Azurite } from '../../test/helpers/azurite.js';
 
 /** The no-op function task `jobq bench` uses. */
-export const noopTask = path.join(repoRoot, 'dist', 'src', 'bench', 'noop-task.js');
+export const noopTask = path.join(repoRoot, 'dist', 'src', 'measure', 'noop-task.js');
 
 /** `node dist/bench/baselines/NAME ARGS`, as an argv: an alternative jobq is compared with. */
 export function baseline(name: string, ...args: string[]): [string, string[]] {

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { readStat } from '../../src/processors/session.js';
+import { readStat } from '../../src/processors/shell/session.js';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { median, round } from '../../src/bench/stats.js';
+import { median, round } from '../../src/measure/stats.js';
 import { repoRoot } from '../../test/helpers/paths.js';
 
 export interface Figure {

@@ -14,7 +14,7 @@
  * BackendError that names the queue, keeping the SDK's error as `cause`.
  */
 import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptions } from '@azure/storage-queue';
-import { BackendError, JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
+import { BackendError, type JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
 import { azureCredential } from './azure-credential.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import type { QueueTarget } from './spec.js';

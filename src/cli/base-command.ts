@@ -7,7 +7,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { specFromEnvironment } from '../backends/spec.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
 import type { Processor } from '../processors/processor.js';
-import { createProcessor } from '../processors/registry.js';
+import { createProcessor } from '../processors/task-types/registry.js';
 import { JobQueue } from '../queue.js';
 import { exitCodeFor, formatError } from './errors.js';
 

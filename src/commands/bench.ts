@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { benchKinds, benchDefaults, remoteBenchTasks } from '../bench/options.js';
-import { openThrowawayQueue, runBench, type BenchReport } from '../bench/bench.js';
-import { formatReport } from '../bench/report.js';
+import { benchKinds, benchDefaults, remoteBenchTasks } from '../measure/options.js';
+import { openThrowawayQueue, runBench, type BenchReport } from '../measure/bench.js';
+import { formatReport } from '../measure/report.js';
 import { JobqCommand } from '../cli/base-command.js';
 import { progressBar, type Progress } from '../cli/progress.js';
 import { parseSpec } from '../backends/spec.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { JobqCommand } from '../cli/base-command.js';
-import { loadTaskTypes } from '../processors/task-types.js';
+import { loadTaskTypes } from '../processors/task-types/task-types.js';
 
 export default class TaskTypesCommand extends JobqCommand {
   static override summary = 'List the task types that --proc can select.';

@@ -55,3 +55,11 @@ export interface Processor {
   /** Frees the processor's resources (thread pools); running tasks must be over. */
   close(): Promise<void>;
 }
+
+/** What a task type's processor is made with. */
+export interface ProcessorOptions {
+  /** Slots that will run tasks at once (thread pools size themselves by it). */
+  numWorkers: number;
+  /** Run shell tasks under a pseudo-terminal. */
+  emulateTty: boolean;
+}

@@ -206,7 +206,7 @@ export class Worker {
       this.broker.dispose();
       await Promise.allSettled(asyncCleanups.map((cleanup) => cleanup()));
     }
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) throw this.failure instanceof Error ? this.failure : new Error(errorMessage(this.failure));
     const source = this.broker.stopSource;
     const result: WorkerResult = {
       exitCode: this.broker.exitCode ?? 0,

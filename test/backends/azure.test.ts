@@ -112,7 +112,7 @@ describe('azure backend', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     try {
-      const [code] = await once(child, 'exit', { signal: AbortSignal.timeout(30_000) });
+      const [code] = (await once(child, 'exit', { signal: AbortSignal.timeout(30_000) })) as [number | null];
       assert.equal(code, 0);
     } finally {
       child.kill('SIGKILL');

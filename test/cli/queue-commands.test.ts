@@ -14,7 +14,7 @@ describe('queue commands (CLI)', () => {
     assert.equal(text.code, 0);
     const lines = text.stdout.trim().split('\n');
     assert.equal(lines.length, 2);
-    assert.match(lines[0] ?? '', /^[0-9a-f]{32}  retries=2  \{"cmd": "echo 1", "bg_dirsync_to": null, "env": \{\}\}$/);
+    assert.match(lines[0] ?? '', /^[0-9a-f]{32} {2}retries=2 {2}\{"cmd": "echo 1", "bg_dirsync_to": null, "env": \{\}\}$/);
     const json = (await jobq('local/peeked', 'peek', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { kwargs: { cmd: string }; num_retries: number });
     assert.deepEqual(json.map((t) => t.kwargs.cmd), ['echo 1', 'echo 2', 'echo 3']);
     assert.ok(json.every((t) => t.num_retries === 2));

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { readStat } from '../../src/processors/session.js';
+import { readStat } from '../../src/processors/shell/session.js';
 
 /** PIDs of live (non-zombie) processes, other than this one, that `matches` accepts; read from /proc. */
 function livePids(matches: (pid: number) => boolean): number[] {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobQueue, pushTasks, UsageError, Worker } from '../../src/index.js';
-import { createFunctionProcessor } from '../../src/processors/function.js';
+import { createFunctionProcessor } from '../../src/processors/function/function.js';
 import type { Processor, RunningTask, TaskOutcome } from '../../src/processors/processor.js';
 import { createTask, type Kwargs, type Task } from '../../src/task/task.js';
 import { repoRoot } from '../helpers/paths.js';

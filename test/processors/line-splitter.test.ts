@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter } from '../../src/processors/line-splitter.js';
+import { LineSplitter } from '../../src/processors/shell/line-splitter.js';
 
 function split(chunks: string[], maxLineLength?: number): string[] {
   const lines: string[] = [];

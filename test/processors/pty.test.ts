@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sessionMembers } from '../../src/processors/session.js';
+import { sessionMembers } from '../../src/processors/shell/session.js';
 import { assertLeftoversEnded, assertStopWaitsForCheckpoint, checkpointScript, exited, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
 
 const tty = { emulateTty: true } as const;

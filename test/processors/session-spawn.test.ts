@@ -16,7 +16,7 @@ import {
   nativeSpawnLoaded,
   spawnInSession,
   type SessionProcess,
-} from '../../src/processors/session-spawn.js';
+} from '../../src/processors/shell/session-spawn.js';
 
 const bash = '/bin/bash';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { endLeftovers, parseStat, ProcessSession, readStat, sessionMembers } from '../../src/processors/session.js';
+import { endLeftovers, parseStat, ProcessSession, readStat, sessionMembers } from '../../src/processors/shell/session.js';
 import { waitFor } from './shell-helpers.js';
 
 test('parseStat counts fields from the last ")", whatever the command name holds', () => {

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import { createShellProcessor, type ShellProcessorOptions } from '../../src/processors/shell.js';
+import { createShellProcessor, type ShellProcessorOptions } from '../../src/processors/shell/shell.js';
 import type { OutputStream, RunningTask, TaskOutcome } from '../../src/processors/processor.js';
-import { readStat, sessionMembers } from '../../src/processors/session.js';
+import { readStat, sessionMembers } from '../../src/processors/shell/session.js';
 import { createTask, type Kwargs } from '../../src/task/task.js';
 import { waitFor as waitUntil } from '../helpers/wait.js';
 

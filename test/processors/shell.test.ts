@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sessionMembers } from '../../src/processors/session.js';
+import { sessionMembers } from '../../src/processors/shell/session.js';
 import { assertLeftoversEnded, assertStopWaitsForCheckpoint, python, sessionOfTask, startTask, waitFor } from './shell-helpers.js';
 
 test('stdout and stderr lines are logged with their stream; a non-zero exit is a failure', async (t) => {

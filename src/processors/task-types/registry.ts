@@ -5,16 +5,9 @@
  * so that `--proc shell` does not pay for loading the thread pool.
  */
 import type { Config } from '@oclif/core';
-import { UsageError } from '../errors.js';
-import type { Processor } from './processor.js';
+import { UsageError } from '../../errors.js';
+import type { Processor, ProcessorOptions } from '../processor.js';
 import { loadTaskTypes, type TaskType } from './task-types.js';
-
-export interface ProcessorOptions {
-  /** Slots that will run tasks at once (thread pools size themselves by it). */
-  numWorkers: number;
-  /** Run shell tasks under a pseudo-terminal. */
-  emulateTty: boolean;
-}
 
 /** Where warnings about plugins go when the caller gives no sink: Node's process warnings. */
 function emitWarning(message: string): void {
@@ -54,7 +47,7 @@ function looksLikeModule(name: string): boolean {
 }
 
 async function createFunctionProcessor(module: string, numWorkers: number): Promise<Processor> {
-  const { createFunctionProcessor: create } = await import('./function.js');
+  const { createFunctionProcessor: create } = await import('../function/function.js');
   return create({ module, numWorkers });
 }
 

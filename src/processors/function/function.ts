@@ -18,7 +18,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { describeValue, errorMessage, UsageError } from '../errors.js';
+import { describeValue, errorMessage, UsageError } from '../../errors.js';
 import {
   isTaskReport,
   isThreadMessage,
@@ -28,8 +28,8 @@ import {
   type ThreadMessage,
   type ThreadSetup,
 } from './function-messages.js';
-import { splitModuleSpec } from './module-spec.js';
-import type { Processor, RunningTask, TaskContext, TaskOutcome } from './processor.js';
+import { splitModuleSpec } from '../module-spec.js';
+import type { Processor, RunningTask, TaskContext, TaskOutcome } from '../processor.js';
 
 export type { FunctionTaskContext, TaskFunction } from './function-thread.js';
 

@@ -16,7 +16,7 @@
  * nothing is listed and the guard just exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { parseDuration } from '../options/duration.js';
+import { parseDuration } from '../../options/duration.js';
 import { announcementsTo, closeAnnouncements } from './session-spawn.js';
 
 /**

@@ -14,10 +14,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config, Hook, Interfaces } from '@oclif/core';
-import { describeValue, errorMessage } from '../errors.js';
-import { splitModuleSpec } from './module-spec.js';
-import type { Processor } from './processor.js';
-import type { ProcessorOptions } from './registry.js';
+import { describeValue, errorMessage } from '../../errors.js';
+import { splitModuleSpec } from '../module-spec.js';
+import type { Processor, ProcessorOptions } from '../processor.js';
 
 /** The name of the oclif hook event that plugins implement. */
 export const taskTypesHook = 'jobq:task-types';

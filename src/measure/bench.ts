@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import type { Processor } from '../processors/processor.js';
-import { createShellProcessor } from '../processors/shell.js';
+import { createShellProcessor } from '../processors/shell/shell.js';
 import { prepareTasks, pushBodies, shellTaskKwargs } from '../push.js';
 import { JobQueue } from '../queue.js';
 import { createTask, type Kwargs } from '../task/task.js';
@@ -93,7 +93,7 @@ function recommend(runs: readonly BenchRun[]): Partial<Record<BenchKind, number>
  * An empty `local/bench` queue in a new temporary JOBQ_HOME; `dispose` closes
  * it and removes the folder.
  */
-export async function openThrowawayQueue(): Promise<{ queue: JobQueue; dispose(): Promise<void> }> {
+export async function openThrowawayQueue(): Promise<{ queue: JobQueue; dispose: () => Promise<void> }> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'jobq-bench-'));
   const remove = () => rm(home, { recursive: true, force: true });
   let queue: JobQueue;
@@ -123,7 +123,7 @@ function kwargsFor(kind: BenchKind): Kwargs {
 async function createProcessorFor(kind: BenchKind, concurrency: number): Promise<Processor> {
   if (kind === 'shell') return createShellProcessor();
   // Loaded only when asked for, as the worker does: the thread pool costs start-up time.
-  const { createFunctionProcessor } = await import('../processors/function.js');
+  const { createFunctionProcessor } = await import('../processors/function/function.js');
   return createFunctionProcessor({ module: noopTask, numWorkers: concurrency });
 }
 

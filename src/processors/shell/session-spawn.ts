@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { Readable } from 'node:stream';
-import type { ShellExit, ShellLaunch } from './shell.js';
+import type { ShellExit, ShellLaunch } from './launch.js';
 
 /** A child the addon started: its pid, the fd that tells of its exit, its pipes' read ends. */
 interface StartedChild {
@@ -60,7 +60,7 @@ const addon = loadAddon();
 function loadAddon(): SpawnAddon | undefined {
   if (process.platform !== 'linux' || process.env['JOBQ_NO_NATIVE_SPAWN'] === '1') return undefined;
   try {
-    const loaded = createRequire(import.meta.url)('../../../build/Release/jobq_spawn.node') as SpawnAddon;
+    const loaded = createRequire(import.meta.url)('../../../../build/Release/jobq_spawn.node') as SpawnAddon;
     return loaded.supported() ? loaded : undefined;
   } catch {
     return undefined;

@@ -24,10 +24,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import type * as NodePty from 'node-pty';
 import type { IDisposable } from 'node-pty';
 import { LineSplitter } from './line-splitter.js';
 import { exitOf } from './session-spawn.js';
-import type { ShellChild, ShellExit, ShellLaunch } from './shell.js';
+import type { ShellChild, ShellExit, ShellLaunch } from './launch.js';
 
 /**
  * The session leader; its arguments are a nonce for the end marker, then the
@@ -136,7 +137,7 @@ function markerFilter(marker: string, splitter: LineSplitter, onMarker: () => vo
  * so a missing native build only affects `--emulate-tty`).
  */
 export function startPtyShell(launch: ShellLaunch, log: (line: string) => void): ShellChild {
-  const nodePty = require('node-pty') as typeof import('node-pty');
+  const nodePty = require('node-pty') as typeof NodePty;
   const nonce = randomBytes(8).toString('hex');
   const terminal = nodePty.spawn(launch.file, ['-c', SUPERVISOR, 'jobq-pty', nonce, launch.file, ...launch.args], {
     ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),

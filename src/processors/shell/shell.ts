@@ -33,9 +33,10 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextIteration } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../errors.js';
 import { LineSplitter } from './line-splitter.js';
-import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from './processor.js';
+import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from '../processor.js';
+import type { ShellChild, ShellExit, ShellLaunch } from './launch.js';
 import { startPtyShell } from './pty.js';
 import { LeftoverSweeper, ProcessSession } from './session.js';
 import { SessionGuard } from './session-guard.js';
@@ -58,33 +59,6 @@ interface ResolvedShellOptions {
   readonly taskEnv: Readonly<Record<string, string>>;
   /** bash from the PATH of `env`, else /bin/sh. */
   readonly shell: string;
-}
-
-/** How a shell is started: file, arguments, working directory and complete environment. */
-export interface ShellLaunch {
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly cwd: string | undefined;
-  readonly env: Record<string, string>;
-}
-
-export interface ShellExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** A started shell, through pipes or a pseudo-terminal. */
-export interface ShellChild {
-  /** The shell's pid, which is its session's id; undefined when it could not be started. */
-  readonly pid: number | undefined;
-  /** Settles when the shell has exited, with an Error when it could not be started. */
-  readonly exited: Promise<ShellExit | Error>;
-  /** Settles when the output has been read to its end (every writer has closed it). */
-  readonly drained: Promise<void>;
-  /** Passes on a last unterminated line and frees the streams; later output is dropped. */
-  release(): void;
-  /** Whether the session guard was told of the session as the shell started (the spawn addon does that). */
-  readonly announced?: boolean;
 }
 
 /** After the shell's exit, how long a process outside the session may hold the pipes open. */

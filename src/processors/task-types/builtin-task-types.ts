@@ -3,7 +3,7 @@
  * registered exactly as a plugin's task type is, so the registry has one way
  * to find every task type.
  */
-import { createShellProcessor } from './shell.js';
+import { createShellProcessor } from '../shell/shell.js';
 import type { TaskTypesHook } from './task-types.js';
 
 const builtinTaskTypes: TaskTypesHook = async () => [
