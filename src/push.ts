@@ -4,7 +4,7 @@
  * push, naming its line number.
  */
 import { UsageError, isJobqError, errorMessage } from './errors.js';
-import type { JobQueue } from './queue.js';
+import type { JobQueue } from './queue/job-queue.js';
 import { createTask, type Kwargs, type NewTaskOptions, type Task } from './task/task.js';
 
 /** The kwargs of a shell task exactly as the reference CLI writes them (so ids match). */
@@ -65,6 +65,17 @@ export function kwargsFromLines(
   return result;
 }
 
+/** A task and its message body for `kwargs`, or a UsageError that names it by `label` (a position, a line). */
+export function encodeTask(queue: JobQueue, kwargs: Kwargs, options: NewTaskOptions, label: () => string): { task: Task; body: string } {
+  try {
+    const task = createTask(kwargs, options);
+    return { task, body: queue.encode(task) };
+  } catch (err) {
+    if (isJobqError(err)) throw new UsageError(`${label()}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 /** Tasks and their message bodies for every kwargs, or a UsageError naming the first bad one (1-based). */
 export function prepareTasks(
   queue: JobQueue,
@@ -75,14 +86,9 @@ export function prepareTasks(
   const tasks: Task[] = [];
   const bodies: string[] = [];
   for (const [index, kwargs] of kwargsList.entries()) {
-    try {
-      const task = createTask(kwargs, options);
-      bodies.push(queue.encode(task));
-      tasks.push(task);
-    } catch (err) {
-      if (isJobqError(err)) throw new UsageError(`${describe(index)}: ${err.message}`, { cause: err });
-      throw err;
-    }
+    const encoded = encodeTask(queue, kwargs, options, () => describe(index));
+    tasks.push(encoded.task);
+    bodies.push(encoded.body);
   }
   return { tasks, bodies };
 }
@@ -106,7 +112,7 @@ export async function pushBodies(queue: JobQueue, bodies: readonly string[], opt
     while (next < bodies.length) {
       const batch = bodies.slice(next, next + batchSize);
       next += batch.length;
-      await queue.store.push(batch);
+      await queue.pushBodies(batch);
       enqueued += batch.length;
       options.onProgress?.(enqueued);
     }

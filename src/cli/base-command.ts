@@ -6,10 +6,11 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { specFromEnvironment } from '../backends/spec.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
-import type { Processor } from '../processors/processor.js';
-import { createProcessor } from '../processors/task-types/registry.js';
-import { JobQueue } from '../queue.js';
-import { exitCodeFor, formatError } from './errors.js';
+import { exitCodeForError } from '../exit-codes.js';
+import { readEnvironment } from '../options/environment.js';
+import type { RunWorkerOptions } from '../api/run.js';
+import { JobQueue } from '../queue/job-queue.js';
+import { formatError } from './errors.js';
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const satisfies readonly LogLevel[];
 
@@ -41,14 +42,11 @@ export abstract class JobqCommand extends Command {
     })(),
   };
 
-  private verbose = false;
-
   /** The logger for the parsed global flags. */
   protected makeLogger(
     flags: { 'log-format': LogFormat; 'log-level': LogLevel },
     destination?: number | NodeJS.WritableStream,
   ): Logger {
-    this.verbose = flags['log-level'] === 'debug' || flags['log-level'] === 'trace';
     return createLogger({
       format: flags['log-format'],
       level: flags['log-level'],
@@ -56,20 +54,14 @@ export abstract class JobqCommand extends Command {
     });
   }
 
+  /** Where `--proc` finds task types: this CLI's plugins, with warnings about them logged. */
+  protected taskTypes(logger: Logger): NonNullable<RunWorkerOptions['taskTypes']> {
+    return { config: this.config, warn: (warning) => this.warnTaskType(logger, warning) };
+  }
+
   /** Logs a warning about the task types (a plugin that failed, or returned a bad definition). */
   protected warnTaskType(logger: Logger, warning: string): void {
     logger.warn({ event: 'task_type_warning' }, warning);
-  }
-
-  /** The processor that --proc names, with `numWorkers` slots; warnings about the task types are logged. */
-  protected async makeProcessor(
-    flags: { proc: string; 'emulate-tty': boolean },
-    numWorkers: number,
-    logger: Logger,
-  ): Promise<Processor> {
-    return createProcessor(flags.proc, { numWorkers, emulateTty: flags['emulate-tty'] }, this.config, (warning) =>
-      this.warnTaskType(logger, warning),
-    );
   }
 
   /** Opens the queue named by the spec (argument, --queue or environment). */
@@ -91,7 +83,20 @@ export abstract class JobqCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
-    process.stderr.write(formatError(err, this.verbose || process.env['JOBQ_DEBUG'] === '1') + '\n');
-    process.exitCode = exitCodeFor(err);
+    process.stderr.write(formatError(err, this.verbose()) + '\n');
+    process.exitCode = exitCodeForError(err);
+  }
+
+  /** Whether errors come with their stack: -v (debug) or more, or JOBQ_DEBUG=1. */
+  private verbose(): boolean {
+    let environment;
+    try {
+      environment = readEnvironment();
+    } catch {
+      return false; // the error being reported may be that very variable
+    }
+    const index = this.argv.lastIndexOf('--log-level');
+    const level = index === -1 ? environment.logLevel : this.argv[index + 1];
+    return level === 'debug' || level === 'trace' || environment.debug;
   }
 }

@@ -1,22 +1,9 @@
 /**
  * How the CLI reports errors (SPEC §5): one line on stderr, a stack trace only
- * with -v, and an exit code chosen here and nowhere else.
+ * with -v; the exit code comes from src/exit-codes.ts.
  */
-import { errorMessage, isJobqError } from '../errors.js';
-
-export const ExitCode = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  interrupted: 130,
-} as const;
-
-export function exitCodeFor(err: unknown): number {
-  if (isJobqError(err)) return err.code === 'USAGE' ? ExitCode.usage : ExitCode.failure;
-  // oclif's own parse errors (unknown flag, bad option value) carry exit 2.
-  const oclifExit = (err as { oclif?: { exit?: unknown } } | null)?.oclif?.exit;
-  return typeof oclifExit === 'number' ? oclifExit : ExitCode.failure;
-}
+import { errorMessage } from '../errors.js';
+import { exitCodeForError } from '../exit-codes.js';
 
 /** The one line a user sees, plus the stack when asked to be verbose. */
 export function formatError(err: unknown, verbose: boolean): string {
@@ -25,7 +12,7 @@ export function formatError(err: unknown, verbose: boolean): string {
 }
 
 /** Last resort for an error that escaped every handler: report it and exit non-zero. */
-export function reportFatal(err: unknown): void {
-  process.stderr.write(formatError(err, process.env['JOBQ_DEBUG'] === '1') + '\n');
-  process.exit(exitCodeFor(err));
+export function reportFatal(err: unknown, verbose: boolean): void {
+  process.stderr.write(formatError(err, verbose) + '\n');
+  process.exit(exitCodeForError(err));
 }

@@ -2,7 +2,7 @@
 import { Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../options/duration.js';
-import { workerDefaults, type WorkerOptions } from '../worker/options.js';
+import { loopDefaults, type LoopOptions } from '../worker/options.js';
 
 /** A duration flag; `minMs` refuses shorter ones with a message that names the flag. */
 const duration = (name: string, minMs = 0) =>
@@ -17,18 +17,18 @@ const duration = (name: string, minMs = 0) =>
 export const runFlags = {
   'visibility-timeout': duration('--visibility-timeout', 1000)({
     summary: 'How long a leased task stays invisible to other workers (<integer>[smhdw]).',
-    default: workerDefaults.visibilityTimeoutMs,
+    default: loopDefaults.visibilityTimeoutMs,
     defaultHelp: async () => '10m',
   }),
   heartbeat: Flags.boolean({
     summary: 'Extend leases every visibility-timeout/2 while tasks run.',
-    default: workerDefaults.heartbeat,
+    default: loopDefaults.heartbeat,
     allowNo: true,
   }),
   'max-deliveries': Flags.integer({
     summary: 'Dead-letter a task delivered this many times in a row without being settled (its worker died each time).',
     description: 'Releases and retries reset the count. Env JOBQ_MAX_DELIVERIES.',
-    defaultHelp: async () => String(workerDefaults.maxDeliveries),
+    defaultHelp: async () => String(loopDefaults.maxDeliveries),
     min: 1,
   }),
   proc: Flags.string({ summary: 'Task type that runs each task.', default: 'shell' }),
@@ -40,7 +40,7 @@ export function runOptions(flags: {
   'visibility-timeout': number;
   heartbeat: boolean;
   'max-deliveries'?: number | undefined;
-}): Pick<WorkerOptions, 'visibilityTimeoutMs' | 'heartbeat' | 'maxDeliveries'> {
+}): Pick<LoopOptions, 'visibilityTimeoutMs' | 'heartbeat' | 'maxDeliveries'> {
   return {
     visibilityTimeoutMs: flags['visibility-timeout'],
     heartbeat: flags.heartbeat,
@@ -53,7 +53,7 @@ export const workerFlags = {
   'num-workers': Flags.integer({ char: 'n', summary: 'Task slots in this process.', default: 1, min: 1 }),
   'max-consecutive-failures': Flags.integer({
     summary: 'Stop (exit 1) when consecutive failures exceed this.',
-    default: workerDefaults.maxConsecutiveFailures,
+    default: loopDefaults.maxConsecutiveFailures,
     min: 0,
   }),
   'time-limit': duration('--time-limit')({

@@ -6,7 +6,7 @@ import { JobqCommand } from '../cli/base-command.js';
 import { progressBar, type Progress } from '../cli/progress.js';
 import { parseSpec } from '../backends/spec.js';
 import { UsageError } from '../errors.js';
-import type { JobQueue } from '../queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
 
 const concurrencyList = Flags.custom<number[]>({
   parse: async (text) =>

@@ -12,7 +12,7 @@ export default class ClearCommand extends JobqCommand {
     this.makeLogger(flags);
     await this.withQueue(flags, async (queue) => {
       if (!(await confirm(`Delete every task in ${queue.name}?`, flags.yes))) return;
-      await queue.store.clear();
+      await queue.clear();
       this.logToStderr(`cleared ${queue.name}`);
     });
   }

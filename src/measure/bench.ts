@@ -24,9 +24,9 @@ import { UsageError } from '../errors.js';
 import type { Processor } from '../processors/processor.js';
 import { createShellProcessor } from '../processors/shell/shell.js';
 import { prepareTasks, pushBodies, shellTaskKwargs } from '../push.js';
-import { JobQueue } from '../queue.js';
+import { JobQueue } from '../queue/job-queue.js';
 import { createTask, type Kwargs } from '../task/task.js';
-import { Worker } from '../worker/worker.js';
+import { Worker } from '../api/worker.js';
 import { LatencyRecorder, timedBackend } from './latency.js';
 import { resolveBenchOptions, type BenchKind, type BenchOptions, type ResolvedBenchOptions } from './options.js';
 import { percentile } from './stats.js';
@@ -68,10 +68,10 @@ export async function runBench(queue: JobQueue, options: BenchOptions = {}): Pro
       }
     }
   } finally {
-    await Promise.allSettled([queue.store.clear(), queue.deadLetters.clear()]);
+    await Promise.allSettled([queue.clear(), queue.purgeDeadLetters()]);
   }
   return {
-    backend: queue.backend.description,
+    backend: queue.description,
     queue: queue.name,
     machine: { cpus: os.cpus().length, platform: os.platform(), loadAverage: os.loadavg() },
     runs,
@@ -107,7 +107,7 @@ export async function openThrowawayQueue(): Promise<{ queue: JobQueue; dispose: 
 }
 
 async function assertEmpty(queue: JobQueue): Promise<void> {
-  const [tasks, failed] = await Promise.all([queue.store.size(), queue.deadLetters.size()]);
+  const [tasks, failed] = await Promise.all([queue.size(), queue.deadLetterCount()]);
   if (tasks + failed > 0) {
     throw new UsageError(
       `${queue.name} holds ${tasks} task(s) and ${failed} dead letter(s): jobq bench pushes and clears tasks, ` +
@@ -137,7 +137,7 @@ async function measure(
 ): Promise<BenchRun> {
   const count = options.tasks[kind];
   const recorder = new LatencyRecorder(onSettle);
-  const timed = new JobQueue(timedBackend(queue.backend, queue.name, recorder), queue.name);
+  const timed = queue.withBackend((backend) => timedBackend(backend, queue.name, recorder));
   const enqueueStart = performance.now();
   const { bodies } = prepareTasks(timed, Array.from({ length: count }, () => kwargsFor(kind)));
   await pushBodies(timed, bodies);

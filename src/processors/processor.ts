@@ -62,4 +62,9 @@ export interface ProcessorOptions {
   numWorkers: number;
   /** Run shell tasks under a pseudo-terminal. */
   emulateTty: boolean;
+  /**
+   * How long a stopped task may take to exit before it is killed, ms (the
+   * worker's kill timeout; the shell's session guard uses it when the worker dies).
+   */
+  killTimeoutMs: number;
 }

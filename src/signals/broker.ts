@@ -10,8 +10,8 @@
  *              run out and no preemption is announced any more, or when a brace
  *              that only an announced event started sees the event go, → running.
  *   stopping — final: no new tasks; running tasks either finish (drain) or get
- *              SIGTERM (cancel); the worker exits with `exitCode` once they are
- *              gone. There is no way back.
+ *              SIGTERM (cancel); the worker exits once they are gone, with the
+ *              exit code of `stopSource` (src/exit-codes.ts). There is no way back.
  *
  * Interrupts (SIGTERM/SIGINT) escalate: the first starts a brace (SIGTERM) or a
  * cancelling stop (SIGINT); a second during any stop skips the brace and stops
@@ -34,13 +34,26 @@ export type BrokerPhase = 'running' | 'braced' | 'stopping';
 /** What the broker asks of whoever runs the tasks. */
 export interface BrokerListener {
   /** A stop's SIGTERM to every running task (they are released when they exit). */
-  cancelRunning(): void;
+  cancelRunning?(): void;
   /** SIGKILL to every running task. */
-  killRunning(): void;
+  killRunning?(): void;
   /** Work may go on (after a brace). */
   resumed?(): void;
   /** Phase changes, for logging. */
   changed?(phase: BrokerPhase, reason: string): void;
+}
+
+/** What the worker loop sees of the broker. */
+export interface StopBroker {
+  readonly phase: BrokerPhase;
+  /** Aborts when the current running period ends (to cut idle waits short). */
+  readonly pauseSignal: AbortSignal;
+  /** Resolves true when tasks may be leased, false once the worker is stopping for good. */
+  whenRunnable(): Promise<boolean>;
+  /** A stop source fired. */
+  request(source: StopSource): void;
+  /** Returns the function that unsubscribes. */
+  subscribe(listener: BrokerListener): () => void;
 }
 
 export interface BrokerOptions {
@@ -50,23 +63,10 @@ export interface BrokerOptions {
   onListenerError?: (err: unknown) => void;
 }
 
-/** Exit codes of SPEC §5 by the source of the final stop. */
-const exitCodes: Record<StopSource, number> = {
-  SIGTERM: 143,
-  SIGINT: 130,
-  SIGUSR1: 0,
-  SIGUSR2: 0,
-  'time-limit': 0,
-  'max-failures': 1,
-  'control-stop': 0,
-  'control-drain': 0,
-  abort: 0,
-};
-
 /** Sources whose running tasks finish normally instead of getting SIGTERM. */
 const drainingSources = new Set<StopSource>(['SIGUSR1', 'control-drain']);
 
-export class SignalBroker {
+export class SignalBroker implements StopBroker {
   private phaseValue: BrokerPhase = 'running';
   private finalSource: StopSource | undefined;
   private interrupts = 0;
@@ -84,11 +84,7 @@ export class SignalBroker {
     return this.phaseValue;
   }
 
-  /** The exit code once stopping, else undefined. */
-  get exitCode(): number | undefined {
-    return this.finalSource === undefined ? undefined : exitCodes[this.finalSource];
-  }
-
+  /** The source of the final stop (it decides the exit code), once stopping. */
   get stopSource(): StopSource | undefined {
     return this.finalSource;
   }
@@ -118,7 +114,7 @@ export class SignalBroker {
       this.stopFor(this.finalSource ?? source, 'third interrupt: killing running tasks');
       if (!this.killed) {
         this.killed = true;
-        this.emit((l) => l.killRunning());
+        this.emit((l) => l.killRunning?.());
       }
       return;
     }
@@ -127,14 +123,14 @@ export class SignalBroker {
         this.brace('SIGTERM', true);
       } else {
         this.stopFor(source, `stop requested by ${source}`);
-        if (!drainingSources.has(source)) this.emit((l) => l.cancelRunning());
+        if (!drainingSources.has(source)) this.emit((l) => l.cancelRunning?.());
       }
       return;
     }
     if (interrupt) {
       // A second interrupt during a brace or a stop: stop for good, no brace.
       this.stopFor(source, `${source} during a stop: exiting as soon as running tasks are gone`);
-      this.emit((l) => l.cancelRunning());
+      this.emit((l) => l.cancelRunning?.());
     } else if (this.phaseValue === 'braced') {
       this.stopFor(source, `stop requested by ${source}`);
     }
@@ -174,7 +170,7 @@ export class SignalBroker {
       this.braceTimer.unref();
     }
     this.emit((l) => l.changed?.('braced', `${reason}: bracing for preemption`));
-    this.emit((l) => l.cancelRunning());
+    this.emit((l) => l.cancelRunning?.());
   }
 
   private maybeResume(): void {

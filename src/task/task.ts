@@ -27,7 +27,7 @@ export interface NewTaskOptions {
   numRetries?: number;
   /** Whether the producer waits for the result (default false). */
   replyRequested?: boolean;
-  /** Random ids instead of the deterministic MD5 (default: from JOBQ_DETERMINISTIC_IDS, true). */
+  /** The MD5 of the task's wire text as its id, else a random one (default true; the API and CLI default to JOBQ_DETERMINISTIC_IDS). */
   deterministicId?: boolean;
 }
 
@@ -36,12 +36,6 @@ function header(replyRequested: boolean, kwargsJson: string, numRetries: number)
     `{"version": 1, "reply_requested": ${replyRequested ? 'true' : 'false'}, ` +
     `"kwargs": ${pythonString(kwargsJson)}, "num_retries": ${numRetries}`
   );
-}
-
-/** Whether ids are deterministic: JOBQ_DETERMINISTIC_IDS=false (or 0/no) turns them off. */
-export function deterministicIdsFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = env['JOBQ_DETERMINISTIC_IDS']?.trim().toLowerCase();
-  return !(value === 'false' || value === '0' || value === 'no');
 }
 
 function assertPlainObject(kwargs: unknown): asserts kwargs is Kwargs {
@@ -68,7 +62,7 @@ export function createTask(kwargs: Kwargs, options: NewTaskOptions = {}): Task {
   } catch (err) {
     throw new InvalidTaskError(`kwargs are not JSON: ${(err as Error).message}`, { cause: err });
   }
-  const deterministic = options.deterministicId ?? deterministicIdsFromEnv();
+  const deterministic = options.deterministicId ?? true;
   const id = deterministic
     ? createHash('md5').update(header(replyRequested, kwargsJson, numRetries) + '}').digest('hex')
     : randomUUID().replaceAll('-', '');

@@ -20,27 +20,32 @@ import type { Lease } from '../backends/backend.js';
 import { errorMessage, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Processor, RunningTask, TaskOutcome } from '../processors/processor.js';
-import type { JobQueue, LeasedMessage } from '../queue.js';
+import type { JobQueue, LeasedMessage } from '../queue/job-queue.js';
 import type { Task } from '../task/task.js';
 import type { HeldLease } from './lease-buffer.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import type { ResolvedWorkerOptions } from './options.js';
+import type { ResolvedLoopOptions } from './options.js';
 import { OutputTail } from './output-tail.js';
 
+/**
+ * How a leased message ended: `released` went back unchanged after a stop,
+ * `lease-lost` was left alone (another worker may own it), `unsettled` could
+ * not be written (the message reappears when its lease expires).
+ */
 export type Settlement =
   | 'succeeded'
   | 'retried'
   | 'dead-lettered'
   | 'delivery-limit'
-  | 'cancelled'
-  | 'lock-lost'
+  | 'released'
+  | 'lease-lost'
   | 'invalid'
   | 'unsettled';
 
 export interface ExecutionContext {
   readonly queue: JobQueue;
   readonly processor: Processor;
-  readonly options: ResolvedWorkerOptions;
+  readonly options: Pick<ResolvedLoopOptions, 'killTimeoutMs' | 'maxDeliveries'>;
   readonly logger: Logger;
   /** Prefix output lines with the task id (more than one slot). */
   readonly prefixOutput: boolean;
@@ -103,35 +108,27 @@ export class TaskExecution {
   private async runAndSettle(): Promise<Settlement> {
     const { task, lease } = this.leased;
     const { queue, logger } = this.context;
-    if (this.keeper?.isLost) return this.lockLost();
+    if (this.keeper?.isLost) return this.leaseLost();
     if (!task) {
       const reason = this.leased.invalid.message;
       logger.error({ event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
       return this.settle((latest) => queue.deadLetter(latest, null, { error: `invalid task: ${reason}` }), 'invalid');
     }
     if (lease.deliveries > this.context.options.maxDeliveries) return this.giveUpUndeliverable(task);
-    if (this.cancelled) {
-      return this.settle((latest) => queue.store.release(latest), 'cancelled');
-    }
+    if (this.cancelled) return this.settle((latest) => queue.release(latest), 'released');
     this.keeper?.whenLost(() => this.onLeaseLost(task));
     const outcome = await this.run(task);
     this.over = true;
     if (this.killTimer) clearTimeout(this.killTimer);
     await this.stopHeartbeat();
-    if (this.keeper?.isLost) return this.lockLost();
+    if (this.keeper?.isLost) return this.leaseLost();
     if (this.cancelled && outcome.endedBeforeStop !== true) {
       logger.info({ event: 'task_canceled', task_id: task.id }, `task ${task.id} was stopped and goes back to the queue`);
-      return this.settle((latest) => queue.store.release(latest), 'cancelled');
+      return this.settle((latest) => queue.release(latest), 'released');
     }
     if (outcome.ok) {
       logger.info({ event: 'task_success', task_id: task.id }, `task ${task.id} succeeded`);
-      return this.settle(
-        async (latest) => {
-          await queue.putResult(task, { ok: true, result: outcome.result ?? null });
-          await queue.store.complete(latest);
-        },
-        'succeeded',
-      );
+      return this.settle((latest) => queue.succeed(latest, task, outcome.result), 'succeeded');
     }
     logger.warn(
       { event: 'task_failure', task_id: task.id, error: outcome.error },
@@ -156,14 +153,14 @@ export class TaskExecution {
     );
   }
 
-  /** A lease found lost (another worker may hold the message now): the task is not settled. */
-  private lockLost(): Settlement {
-    this.decide('lock-lost');
+  /** A lease found lost (another worker may hold the message now): the attempt ends unsettled. */
+  private leaseLost(): Settlement {
+    this.decide('lease-lost');
     this.context.logger.warn(
-      { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null },
+      { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null, stage: 'ended' },
       `${this.subject} lost its lease: cancelled, not settled`,
     );
-    return 'lock-lost';
+    return 'lease-lost';
   }
 
   /** What the logs call the leased message: its task, or the message when it is not a valid task. */
@@ -218,7 +215,10 @@ export class TaskExecution {
   }
 
   private onLeaseLost(task: Task): void {
-    this.context.logger.warn({ event: 'task_lock_lost', task_id: task.id }, `task ${task.id}: its lease is gone, stopping it`);
+    this.context.logger.warn(
+      { event: 'task_lock_lost', task_id: task.id, stage: 'running' },
+      `task ${task.id}: its lease is gone, stopping it`,
+    );
     this.cancel();
   }
 

@@ -13,7 +13,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueClient } from '@azure/storage-queue';
-import type { DeadLetterRecord } from '../../src/queue.js';
+import type { DeadLetterRecord } from '../../src/queue/job-queue.js';
 import { startAzurite } from '../helpers/azurite.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { insertRawMessages } from '../helpers/local-store.js';

@@ -14,15 +14,15 @@ import path from 'node:path';
 import { openSqliteBackend } from '../../src/backends/sqlite.js';
 import { hasCode } from '../../src/errors.js';
 import { kwargsFromLines, prepareTasks } from '../../src/push.js';
-import { JobQueue } from '../../src/queue.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { seedFromEnv, seededRandom, type Random } from '../helpers/random.js';
 import { forBudget, mutate, randomObject, randomText } from './generators.js';
 
 const seed = seedFromEnv('FUZZ_SEED');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'jobq-fuzz-'));
-const queue = new JobQueue(openSqliteBackend(path.join(dir, 'jobq.db')), 'fuzz');
+const queue = new JobQueue(openSqliteBackend(path.join(dir, 'jobq.db')), 'fuzz', true);
 after(async () => {
-  await queue.backend.close();
+  await queue.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

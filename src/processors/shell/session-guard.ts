@@ -16,7 +16,6 @@
  * nothing is listed and the guard just exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { parseDuration } from '../../options/duration.js';
 import { announcementsTo, closeAnnouncements } from './session-spawn.js';
 
 /**
@@ -77,8 +76,14 @@ export class SessionGuard {
   /** Where the spawn addon announces new sessions itself (see announcements()), or -1. */
   private announcementChannel = -1;
 
-  /** @param env the environment whose JOBQ_KILL_TIMEOUT applies (default 600 s). */
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly options: {
+      /** How long the guard waits between a dead worker's SIGTERM to its tasks and their SIGKILL, ms. */
+      readonly killTimeoutMs: number;
+      /** Whether shells start through the spawn addon, which announces sessions itself. */
+      readonly nativeSpawn: boolean;
+    },
+  ) {}
 
   /**
    * A channel for the spawn addon (session-spawn.ts) to announce a session on
@@ -86,7 +91,7 @@ export class SessionGuard {
    * until close().
    */
   announcements(): number {
-    if (this.closed) return -1;
+    if (this.closed || !this.options.nativeSpawn) return -1;
     this.started();
     return this.announcementChannel;
   }
@@ -120,7 +125,7 @@ export class SessionGuard {
   /** The guard, started with the first task. */
   private started(): ChildProcess {
     if (this.guard === undefined) {
-      this.guard = startGuard(killRounds(this.env));
+      this.guard = startGuard(Math.ceil(this.options.killTimeoutMs / 100));
       // The pipe's fd: a net.Socket's handle has it; the addon writes to a copy.
       this.announcementChannel = announcementsTo((this.guard.stdin as { _handle?: { fd?: number } } | null)?._handle?.fd);
     }
@@ -133,17 +138,6 @@ export class SessionGuard {
     this.pending = [];
     this.guard?.stdin?.write(`${lines.join('\n')}\n`);
   }
-}
-
-/** JOBQ_KILL_TIMEOUT in the guard's 0.1 s rounds. */
-function killRounds(env: NodeJS.ProcessEnv): number {
-  let ms = 600_000;
-  try {
-    ms = parseDuration(env['JOBQ_KILL_TIMEOUT'] ?? '600');
-  } catch {
-    // the worker refuses a bad JOBQ_KILL_TIMEOUT before any task starts
-  }
-  return Math.ceil(ms / 100);
 }
 
 function startGuard(rounds: number): ChildProcess {

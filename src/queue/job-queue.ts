@@ -1,16 +1,28 @@
 /**
- * A task queue on top of a backend: turns tasks into message bodies and back,
- * enforces the backend's size limit at push, and implements the settle
- * operations of SPEC §6 (complete, retry, release, dead-letter) and the
- * dead-letter queue `NAME-failed`.
+ * The queue layer: a task queue on top of a backend. It owns the backend's
+ * stores (the queue, its dead letters NAME-failed and its control channel
+ * NAME-control) and is the only code that touches them: everything above it
+ * (the worker, the commands, the API) sees tasks, leases and the settle
+ * operations of SPEC §6 step 4, never a raw store.
+ *
+ * Settling is decided here, once:
+ * - succeed: the result (for a producer that waits) is kept, then the message deleted;
+ * - retry: the message goes back at once with one retry fewer, same id;
+ * - release: the message goes back at once, unchanged (a stop; not a failure);
+ * - dead-letter: a record goes to NAME-failed, the failure is kept as the
+ *   result, then the message is deleted.
+ * Each writes what survives a crash first (the result or the record before
+ * the delete), so a crash in between leaves the task to run again, never lost.
  */
-import os from 'node:os';
-import type { Backend, Lease, PeekedMessage, QueueStore } from './backends/backend.js';
-import { openBackend } from './backends/open.js';
-import { CONTROL_SUFFIX, DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from './backends/spec.js';
-import { InvalidTaskError, TaskTooLargeError, UsageError, errorMessage, hasCode } from './errors.js';
-import { sleep } from './worker/sleep.js';
-import { parseTask, serializeTask, withRetries, type Task } from './task/task.js';
+import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from '../backends/backend.js';
+import { openBackend } from '../backends/open.js';
+import { CONTROL_SUFFIX, DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from '../backends/spec.js';
+import { InvalidTaskError, TaskTooLargeError, UsageError, errorMessage, hasCode } from '../errors.js';
+import { sleep } from '../timers/sleep.js';
+import { parseTask, serializeTask, withRetries, type Task } from '../task/task.js';
+import { deadLetterBody, readDeadLetter, type DeadLetterDetails, type DeadLetterRecord } from './dead-letters.js';
+
+export type { DeadLetterDetails, DeadLetterRecord } from './dead-letters.js';
 
 /** A leased message: a task, or a body that is not a valid task (with the reason). */
 export type LeasedMessage =
@@ -20,6 +32,9 @@ export type LeasedMessage =
 export type PeekedTask =
   | { readonly message: PeekedMessage; readonly task: Task; readonly invalid?: undefined }
   | { readonly message: PeekedMessage; readonly task?: undefined; readonly invalid: InvalidTaskError };
+
+/** What a producer waiting for a task gets back. */
+export type TaskResult = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string };
 
 function decode(
   body: string,
@@ -34,41 +49,15 @@ function decode(
   }
 }
 
-/** What a producer waiting for a task gets back. */
-export type TaskResult = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string };
-
-/** What the dead-letter queue keeps of a task that failed for good. */
-export interface DeadLetterRecord {
-  /** The message body as it was last leased (a task, or the raw body of an invalid one). */
-  readonly task: string;
-  readonly task_id: string | null;
-  readonly error: string;
-  /** The last lines of the task's output. */
-  readonly output: readonly string[];
-  readonly exit_code: number | null;
-  readonly failed_at: string;
-  readonly host: string;
-  readonly queue: string;
-  readonly deliveries: number;
-  /** Set when `task` is only the start of a message that was not a valid task (it did not fit with its reason). */
-  readonly task_truncated?: boolean;
-}
-
-export interface DeadLetterDetails {
-  error: string;
-  output?: readonly string[];
-  exitCode?: number | null;
-}
-
 export class JobQueue {
   readonly name: string;
-  readonly store: QueueStore;
-  readonly deadLetters: QueueStore;
-  /** NAME-control: messages that ask workers to stop or drain (`jobq downscale`). */
-  readonly control: QueueStore;
+  private readonly store: QueueStore;
+  private readonly deadLetters: QueueStore;
+  private readonly control: QueueStore;
 
+  /** A queue on an open backend; `ownsBackend`: close() closes the backend too. */
   constructor(
-    readonly backend: Backend,
+    private readonly backend: Backend,
     name: string,
     private readonly ownsBackend = false,
   ) {
@@ -83,14 +72,41 @@ export class JobQueue {
     const target = typeof spec === 'string' ? parseSpec(spec, options) : spec;
     const queue = new JobQueue(await openBackend(target), target.name, true);
     try {
-      await queue.store.create();
-      await queue.deadLetters.create();
-      await queue.control.create();
+      await queue.create();
     } catch (err) {
       await queue.close();
       throw err;
     }
     return queue;
+  }
+
+  /** Creates the queue and its companions NAME-failed and NAME-control where they do not exist (idempotent). */
+  async create(): Promise<void> {
+    await this.store.create();
+    await this.deadLetters.create();
+    await this.control.create();
+  }
+
+  /** Where the queue lives, for logs: `local:/path/jobq.db`, `azure:https://…` (never a secret). */
+  get description(): string {
+    return this.backend.description;
+  }
+
+  get capabilities(): BackendCapabilities {
+    return this.backend.capabilities;
+  }
+
+  /** The dead-letter queue's name, NAME-failed. */
+  get deadLetterName(): string {
+    return this.deadLetters.name;
+  }
+
+  /**
+   * The same queue seen through `wrap(backend)` (instrumentation such as
+   * `jobq bench`'s latency recorder). Closing it leaves this queue open.
+   */
+  withBackend(wrap: (backend: Backend) => Backend): JobQueue {
+    return new JobQueue(wrap(this.backend), this.name);
   }
 
   /** The message body of a task, refusing one the backend cannot hold. */
@@ -112,20 +128,35 @@ export class JobQueue {
     await this.store.push(tasks.map((task) => this.encode(task)));
   }
 
+  /** Pushes message bodies made by `encode` (the push pipeline encodes before it sends). */
+  async pushBodies(bodies: readonly string[]): Promise<void> {
+    await this.store.push(bodies);
+  }
+
   async lease(max: number, visibilityMs: number): Promise<LeasedMessage[]> {
     const leases = await this.store.lease(max, visibilityMs);
     return leases.map((lease) => ({ lease, ...decode(lease.body, lease.bodyError) }));
   }
 
-  /** The next tasks without leasing them (at most the backend's peek limit). */
-  async peek(max: number): Promise<PeekedTask[]> {
-    const messages = await this.store.peek(Math.min(max, this.backend.capabilities.maxPeek));
-    return messages.map((message) => ({ message, ...decode(message.body, message.bodyError) }));
+  /** Extends a lease (a heartbeat); returns it with its newest token. LeaseLostError when it is gone. */
+  extend(lease: Lease, visibilityMs: number): Promise<Lease> {
+    return this.store.extend(lease, visibilityMs);
+  }
+
+  /** A task succeeded: its result is kept for a producer that waits, then the message is deleted. */
+  async succeed(lease: Lease, task: Task, result: unknown): Promise<void> {
+    await this.putResult(task, { ok: true, result: result ?? null });
+    await this.store.complete(lease);
   }
 
   /** A failed task with retries left goes back at once with one retry fewer, same id. */
   async retry(lease: Lease, task: Task): Promise<void> {
     await this.store.release(lease, this.encode(withRetries(task, task.numRetries - 1)));
+  }
+
+  /** A leased message goes back at once, unchanged (a stop, or a lease not used). */
+  async release(lease: Lease): Promise<void> {
+    await this.store.release(lease);
   }
 
   /**
@@ -134,47 +165,30 @@ export class JobQueue {
    * first line). `task` null: the message is not a valid task.
    */
   async deadLetter(lease: Lease, task: Task | null, details: DeadLetterDetails): Promise<void> {
-    const taskId = task?.id ?? null;
-    const record = (output: readonly string[], body = lease.body): string =>
-      JSON.stringify({
-        task: body,
-        ...(body.length < lease.body.length ? { task_truncated: true } : {}),
-        task_id: taskId,
-        error: details.error,
-        output,
-        exit_code: details.exitCode ?? null,
-        failed_at: new Date().toISOString(),
-        host: os.hostname(),
-        queue: this.name,
-        deliveries: lease.deliveries,
-      } satisfies DeadLetterRecord);
-    let output = details.output ?? [];
-    let body = record(output);
-    // Keep the record within the backend's limit by dropping output, oldest first.
-    // If even that is too big (quotes in the task grow when quoted again), a
-    // task is stored as its bare body, which fits because it came from this
-    // backend and can be requeued; the reason is in the worker's log. A message
-    // that is not a task is kept for its reason: its body is cut to fit.
-    const limit = this.backend.capabilities.maxMessageBytes;
-    const fits = (text: string) => limit === undefined || Buffer.byteLength(text, 'utf8') <= limit;
-    while (!fits(body) && output.length > 0) {
-      output = output.slice(Math.ceil(output.length / 2));
-      body = record(output);
-    }
-    if (!fits(body)) {
-      body =
-        taskId === null
-          ? longestFitting((length) => record([], lease.body.slice(0, length)), lease.body.length, fits)
-          : lease.body;
-    }
-    await this.deadLetters.push([body]);
+    await this.deadLetters.push([deadLetterBody(this.name, lease, task, details, this.backend.capabilities.maxMessageBytes)]);
     // The result before the delete (as on success): if it fails, the message reappears instead of vanishing unanswered.
     if (task) await this.putResult(task, { ok: false, error: details.error.split('\n')[0] ?? details.error });
     await this.store.complete(lease);
   }
 
+  /** The next tasks without leasing them (at most the backend's peek limit). */
+  async peek(max: number): Promise<PeekedTask[]> {
+    const messages = await this.store.peek(Math.min(max, this.backend.capabilities.maxPeek));
+    return messages.map((message) => ({ message, ...decode(message.body, message.bodyError) }));
+  }
+
+  /** The approximate number of tasks, leased ones included. */
+  size(): Promise<number> {
+    return this.store.size();
+  }
+
+  /** Deletes every task. */
+  clear(): Promise<void> {
+    return this.store.clear();
+  }
+
   /** Keeps the outcome of a task that asked for a reply, where the backend keeps results. */
-  async putResult(task: Task, outcome: TaskResult): Promise<void> {
+  private async putResult(task: Task, outcome: TaskResult): Promise<void> {
     if (!task.replyRequested || !this.store.putResult) return;
     let body: string;
     try {
@@ -185,11 +199,12 @@ export class JobQueue {
     await this.store.putResult(task.id, body);
   }
 
-  /**
-   * Refuses, before anything is pushed, to wait for results on a backend that
-   * does not keep them; returns the store's `takeResults`.
-   */
-  assertKeepsResults(): (taskIds: readonly string[]) => Promise<Map<string, string>> {
+  /** Refuses, before anything is pushed, to wait for results on a backend that does not keep them. */
+  assertKeepsResults(): void {
+    this.resultTaker();
+  }
+
+  private resultTaker(): (taskIds: readonly string[]) => Promise<Map<string, string>> {
     const takeResults = this.store.takeResults?.bind(this.store);
     if (!this.backend.capabilities.results || !takeResults) {
       throw new UsageError(`${this.backend.description} does not keep task results; only local/ queues do`);
@@ -206,7 +221,7 @@ export class JobQueue {
     taskIds: readonly string[],
     options: { onResult: (result: TaskResult & { id: string }) => void; signal?: AbortSignal; pollMs?: number },
   ): Promise<void> {
-    const takeResults = this.assertKeepsResults();
+    const takeResults = this.resultTaker();
     const pending = new Set(taskIds);
     while (pending.size > 0 && !options.signal?.aborted) {
       const found = await takeResults([...pending]);
@@ -220,8 +235,18 @@ export class JobQueue {
 
   /** Dead-letter records from the front of NAME-failed. */
   async listDeadLetters(max: number): Promise<DeadLetterRecord[]> {
-    const messages = await this.deadLetters.peek(max);
+    const messages = await this.deadLetters.peek(Math.min(max, this.backend.capabilities.maxPeek));
     return messages.map((message) => readDeadLetter(message.body, this.name));
+  }
+
+  /** How many records NAME-failed holds (approximately, as `size`). */
+  deadLetterCount(): Promise<number> {
+    return this.deadLetters.size();
+  }
+
+  /** Deletes every dead-letter record. */
+  purgeDeadLetters(): Promise<void> {
+    return this.deadLetters.clear();
   }
 
   /**
@@ -251,48 +276,20 @@ export class JobQueue {
     return moved;
   }
 
+  /** Puts control messages (`jobq downscale`) on NAME-control. */
+  sendControl(bodies: readonly string[]): Promise<void> {
+    return this.control.push(bodies);
+  }
+
+  /** Takes (leases and deletes) the next control message; undefined when there is none. */
+  async takeControl(): Promise<string | undefined> {
+    const [lease] = await this.control.lease(1, 30_000);
+    if (!lease) return undefined;
+    await this.control.complete(lease);
+    return lease.body;
+  }
+
   async close(): Promise<void> {
     if (this.ownsBackend) await this.backend.close();
   }
-}
-
-/** The longest `make(length)` for a length up to `max` that `fits` (a binary search); make(0) if none. */
-function longestFitting(make: (length: number) => string, max: number, fits: (text: string) => boolean): string {
-  let low = 0;
-  let high = max;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (fits(make(middle))) low = middle;
-    else high = middle - 1;
-  }
-  return make(low);
-}
-
-/** Reads a NAME-failed message: a jobq record, or a bare task body another tool put there. */
-export function readDeadLetter(body: string, queue: string): DeadLetterRecord {
-  try {
-    const value = JSON.parse(body) as Partial<DeadLetterRecord>;
-    if (typeof value === 'object' && value !== null && typeof value.task === 'string') {
-      return value as DeadLetterRecord;
-    }
-  } catch {
-    // not a record: fall through
-  }
-  let taskId: string | null = null;
-  try {
-    taskId = parseTask(body).id;
-  } catch {
-    // neither a record nor a task
-  }
-  return {
-    task: body,
-    task_id: taskId,
-    error: 'unknown (no dead-letter record)',
-    output: [],
-    exit_code: null,
-    failed_at: '',
-    host: '',
-    queue,
-    deliveries: 0,
-  };
 }

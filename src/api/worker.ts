@@ -1,0 +1,206 @@
+/**
+ * A worker (SPEC §6): the worker loop on a queue, run through a processor,
+ * with the stop sources of §6.1 wired to its signal broker. This is where the
+ * parts meet; each part knows only its own job (src/worker/ the loop and
+ * settling, src/signals/ the broker and the stop sources, src/processors/
+ * the tasks).
+ *
+ * Life: `run()` starts the loop once (a second call returns the same run)
+ * and resolves when the queue is drained or a stop has ended it, after
+ * `close()` has cleaned up. `close()` may be called at any time, as often as
+ * wanted: it stops a running worker (as SIGUSR2: running tasks are stopped
+ * and released), waits for its slots to end, then runs every cleanup step
+ * even if one fails — leases not taken go back, the stop sources end, the
+ * broker, the processor (with `closeProcessor`) — and releases the process
+ * signal handlers last; failures come together as one AggregateError.
+ */
+import os from 'node:os';
+import { runCleanups, type CleanupStep } from '../cleanup.js';
+import { UsageError, errorMessage } from '../errors.js';
+import { exitCodeForStop } from '../exit-codes.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { readEnvironment, type JobqEnvironment } from '../options/environment.js';
+import type { Processor } from '../processors/processor.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { SignalBroker, type StopSource } from '../signals/broker.js';
+import {
+  attachStopSources,
+  resolveStopSourceOptions,
+  type ResolvedStopSourceOptions,
+  type StopSourceOptions,
+} from '../signals/stop-sources.js';
+import { WorkerLoop, type WorkerStats } from '../worker/loop.js';
+import { resolveLoopOptions, type LoopOptions, type ResolvedLoopOptions } from '../worker/options.js';
+import { queueParts, type QueueParts } from '../worker/queue-parts.js';
+
+export interface WorkerOptions extends LoopOptions, StopSourceOptions {
+  /** Close the processor as part of the worker's close (default false: its owner closes it). */
+  closeProcessor?: boolean;
+  /** Where logs go (default: nowhere). */
+  logger?: Logger;
+}
+
+export interface WorkerResult {
+  /** The process exit code of SPEC §5. */
+  readonly exitCode: number;
+  /** Why the worker ended: `drained`, or the stop source. */
+  readonly reason: 'drained' | StopSource;
+  readonly stats: Readonly<WorkerStats>;
+  /** How many messages were leased in all. */
+  readonly leased: number;
+}
+
+const statusIntervalMs = 5 * 60_000;
+
+export class Worker {
+  readonly options: ResolvedLoopOptions & ResolvedStopSourceOptions;
+  private readonly broker: SignalBroker;
+  private readonly logger: Logger;
+  private readonly parts: QueueParts;
+  private readonly loop: WorkerLoop;
+  private readonly closeProcessor: boolean;
+  private result: Promise<WorkerResult> | undefined;
+  /** Settles when the loop's slots have ended (undefined before run()). */
+  private loopDone: Promise<void> | undefined;
+  private loopEnded = false;
+  private closing: Promise<void> | undefined;
+  /** Cleanup steps of what run() started, in order, and the signal handlers' release, which comes last. */
+  private readonly cleanups: CleanupStep[] = [];
+  private readonly finalCleanups: CleanupStep[] = [];
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly processor: Processor,
+    options: WorkerOptions = {},
+    environment: JobqEnvironment = readEnvironment(),
+  ) {
+    this.options = { ...resolveLoopOptions(options, environment), ...resolveStopSourceOptions(options, environment) };
+    this.closeProcessor = options.closeProcessor ?? false;
+    this.logger = options.logger ?? silentLogger();
+    this.broker = new SignalBroker({
+      preemptionTimeoutMs: this.options.preemptionTimeoutMs,
+      onListenerError: (err) => this.logger.error(`stop handling failed: ${errorMessage(err)}`),
+    });
+    this.parts = queueParts(queue, processor, this.options, () => this.broker.phase === 'running', this.logger);
+    this.loop = new WorkerLoop(this.parts, this.broker, {
+      numWorkers: this.options.numWorkers,
+      maxConsecutiveFailures: this.options.maxConsecutiveFailures,
+      maxIdlePollMs: this.options.maxIdlePollMs,
+      logger: this.logger,
+    });
+  }
+
+  /** How many tasks run right now. */
+  get runningCount(): number {
+    return this.loop.runningCount;
+  }
+
+  get stats(): Readonly<WorkerStats> {
+    return this.loop.stats;
+  }
+
+  /**
+   * Runs until the queue is drained or a stop, then closes; calling it again
+   * returns the same run. Rejects when the backend fails in a way retrying
+   * cannot mend (a corrupt database file), after stopping and releasing running tasks.
+   */
+  run(): Promise<WorkerResult> {
+    this.result ??= this.runOnce();
+    return this.result;
+  }
+
+  /** Asks the worker to stop (as SIGUSR2 by default: running tasks are stopped and released). */
+  stop(source: StopSource = 'abort'): void {
+    this.broker.request(source);
+  }
+
+  /** Stops the worker if it runs, waits for it, and cleans up (see the top of this file). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
+    if (this.loopDone) {
+      // A worker still running is stopped; one that has drained keeps `drained` as its reason.
+      if (!this.loopEnded) this.stop();
+      await this.loopDone.catch(() => undefined);
+    }
+    const steps: CleanupStep[] = [
+      { name: 'leases', run: () => this.parts.close() },
+      ...this.cleanups,
+      { name: 'broker', run: () => this.broker.dispose() },
+    ];
+    if (this.closeProcessor) steps.push({ name: `${this.processor.name} processor`, run: () => this.processor.close() });
+    await runCleanups([...steps, ...this.finalCleanups], 'closing the worker');
+  }
+
+  private async runOnce(): Promise<WorkerResult> {
+    if (this.closing) throw new UsageError('this worker is closed: make a new one to run again');
+    this.broker.subscribe({ changed: (phase, reason) => this.logger.warn({ event: 'worker_phase', phase }, reason) });
+    const { sources, signals } = attachStopSources(
+      { broker: this.broker, queueName: this.queue.name, takeControl: () => this.queue.takeControl(), logger: this.logger },
+      this.options,
+    );
+    this.cleanups.push(...sources);
+    this.finalCleanups.push(...signals);
+    const status = setInterval(() => void this.logStatus(), statusIntervalMs);
+    status.unref();
+    this.cleanups.push({ name: 'status timer', run: () => clearInterval(status) });
+
+    this.logger.info(
+      { event: 'worker_start', queue: this.queue.name, slots: this.options.numWorkers },
+      `worker on ${this.queue.name} (${this.queue.description}) with ${this.options.numWorkers} slot(s)`,
+    );
+    this.loopDone = this.loop.run().finally(() => {
+      this.loopEnded = true;
+    });
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.loopDone;
+    } catch (err) {
+      failure = { error: err };
+    }
+    try {
+      await this.close();
+    } catch (err) {
+      if (failure) this.logger.error({ event: 'cleanup_failed' }, errorMessage(err));
+      else failure = { error: err };
+    }
+    if (failure) throw failure.error;
+    const source = this.broker.stopSource;
+    const stats = { ...this.loop.stats };
+    const result: WorkerResult = { exitCode: exitCodeForStop(source), reason: source ?? 'drained', stats, leased: this.parts.leased };
+    this.logger.info(
+      { event: 'worker_stop', reason: result.reason, exit_code: result.exitCode, ...stats },
+      `worker done (${result.reason}): ${stats.succeeded} succeeded, ${stats.failed} failed, ${stats.released} released`,
+    );
+    return result;
+  }
+
+  private async logStatus(): Promise<void> {
+    let size: number | null = null;
+    try {
+      size = await this.queue.size();
+    } catch {
+      // the status line goes out without the size
+    }
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    const stats = this.loop.stats;
+    this.logger.info(
+      {
+        event: 'worker_heartbeat',
+        queue_size: size,
+        running: this.runningCount,
+        rss_bytes: memory.rss,
+        cpu_user_us: cpu.user,
+        cpu_system_us: cpu.system,
+        load: os.loadavg()[0],
+        ...stats,
+      },
+      `status: ${this.runningCount} running, ${stats.succeeded} succeeded, ${stats.failed} failed, ` +
+        `queue size ${size ?? 'unknown'}, rss ${Math.round(memory.rss / 2 ** 20)} MiB`,
+    );
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The worker loop's parts for one queue and one processor: leases come from a
+ * lease buffer (which leases ahead of the slots), each becomes a
+ * TaskExecution that runs through the processor and settles through the
+ * queue, and the idle policy asks the queue whether anything is left.
+ */
+import type { Logger } from '../log/logger.js';
+import type { Processor } from '../processors/processor.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { sleep } from '../timers/sleep.js';
+import { TaskExecution } from './execution.js';
+import { LeaseBuffer } from './lease-buffer.js';
+import type { Job, LoopParts } from './loop.js';
+import type { ResolvedLoopOptions } from './options.js';
+
+export interface QueueParts extends LoopParts {
+  /** How many messages were leased for the slots in all. */
+  readonly leased: number;
+  /** Ends leasing: waits for the lease call in flight and puts back every lease no slot took. */
+  close(): Promise<void>;
+}
+
+export function queueParts(
+  queue: JobQueue,
+  processor: Processor,
+  options: ResolvedLoopOptions,
+  isRunning: () => boolean,
+  logger: Logger,
+): QueueParts {
+  const leases = new LeaseBuffer(queue, {
+    visibilityMs: options.visibilityTimeoutMs,
+    heartbeat: options.heartbeat,
+    maxTasks: options.maxTasks,
+    isRunning,
+    logger,
+  });
+  const context = { queue, processor, options, logger, prefixOutput: options.numWorkers > 1 };
+  return {
+    get leased() {
+      return leases.claimed;
+    },
+    async lease(): Promise<Job | undefined> {
+      const held = await leases.next();
+      return held && new TaskExecution(held, context);
+    },
+    async isDrained(): Promise<boolean> {
+      switch (options.whenIdle) {
+        case 'exit':
+          return true;
+        case 'poll':
+          return false;
+        case 'wait-for-leased':
+          return (await queue.size()) === 0;
+      }
+    },
+    mayLeaseMore: () => leases.claimed < options.maxTasks,
+    pause: () => leases.releaseBuffered(),
+    sleep,
+    close: () => leases.close(),
+  };
+}
