@@ -11,8 +11,7 @@ export type ErrorCode =
   | 'LEASE_LOST'
   | 'INVALID_TASK'
   | 'TASK_TOO_LARGE'
-  | 'BACKEND'
-  | 'NOT_IMPLEMENTED';
+  | 'BACKEND';
 
 export class JobqError extends Error {
   readonly code: ErrorCode;

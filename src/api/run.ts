@@ -37,7 +37,14 @@ export async function runWorker(queue: JobQueue, options: RunWorkerOptions = {})
     onStart?.(worker);
     return worker.run();
   }
-  const processor = await createProcessor(proc, { numWorkers, emulateTty, killTimeoutMs }, taskTypes?.config, taskTypes?.warn);
+  const logger = workerOptions.logger;
+  const warn = logger && ((message: string): void => logger.warn({ event: 'processor_warning' }, message));
+  const processor = await createProcessor(
+    proc,
+    { numWorkers, emulateTty, killTimeoutMs, ...(warn && { warn }) },
+    taskTypes?.config,
+    taskTypes?.warn,
+  );
   let worker: Worker;
   try {
     worker = new Worker(queue, processor, { ...workerOptions, closeProcessor: true }, environment);

@@ -67,4 +67,6 @@ export interface ProcessorOptions {
    * worker's kill timeout; the shell's session guard uses it when the worker dies).
    */
   killTimeoutMs: number;
+  /** Where a processor reports trouble outside any task, one line each (default: process warnings). */
+  warn?: (message: string) => void;
 }

@@ -34,7 +34,7 @@ export async function createProcessor(
   for (const warning of catalog.warnings) warn(warning);
   const type = catalog.types.find((candidate) => candidate.name === name);
   if (type) return instantiate(type, options);
-  if (looksLikeModule(name)) return createFunctionProcessor(name, options.numWorkers);
+  if (looksLikeModule(name)) return createFunctionProcessor(name, options);
   const available = catalog.types.map((candidate) => candidate.name).join(', ');
   throw new UsageError(
     `unknown task type "${name}": available task types are: ${available} (or give a function module: ./tasks.js, ./tasks.js#export)`,
@@ -46,13 +46,13 @@ function looksLikeModule(name: string): boolean {
   return name.includes('/') || name.includes('\\') || name.includes('#') || /\.[cm]?[jt]s$/.test(name);
 }
 
-async function createFunctionProcessor(module: string, numWorkers: number): Promise<Processor> {
+async function createFunctionProcessor(module: string, options: ProcessorOptions): Promise<Processor> {
   const { createFunctionProcessor: create } = await import('../function/function.js');
-  return create({ module, numWorkers });
+  return create({ module, numWorkers: options.numWorkers, ...(options.warn && { warn: options.warn }) });
 }
 
 async function instantiate(type: TaskType, options: ProcessorOptions): Promise<Processor> {
-  if (type.kind === 'function') return named(await createFunctionProcessor(type.module, options.numWorkers), type.name);
+  if (type.kind === 'function') return named(await createFunctionProcessor(type.module, options), type.name);
   const processor: unknown = await type.createProcessor(options);
   if (!isProcessor(processor)) {
     throw new UsageError(`task type "${type.name}" (plugin ${type.plugin}): its createProcessor did not return a processor`);
