@@ -14,11 +14,14 @@
  * broker, the processor (with `closeProcessor`) — and releases the process
  * signal handlers last; failures come together as one AggregateError.
  */
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { runCleanups, type CleanupStep } from '../cleanup.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { exitCodeForStop } from '../exit-codes.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { discardOutput, taskOutput, type TextSink } from '../log/task-output.js';
+import { integerOption } from '../options/validate.js';
 import { readEnvironment, type JobqEnvironment } from '../options/environment.js';
 import type { Processor } from '../processors/processor.js';
 import type { JobQueue } from '../queue/job-queue.js';
@@ -36,8 +39,18 @@ import { queueParts, type QueueParts } from '../worker/queue-parts.js';
 export interface WorkerOptions extends LoopOptions, StopSourceOptions {
   /** Close the processor as part of the worker's close (default false: its owner closes it). */
   closeProcessor?: boolean;
-  /** Where logs go (default: nowhere). */
+  /** Where logs go (default: nowhere). Every line carries host, pid, worker_id and queue. */
   logger?: Logger;
+  /**
+   * Where the tasks' output goes: stdout lines to `stdout` as written, stderr
+   * lines to `stderr`, tagged with the task's short id while several run at
+   * once (default: nowhere; the CLI gives its own stdout and stderr).
+   */
+  taskOutput?: { stdout: TextSink; stderr: TextSink };
+  /** The longest description of what a task runs in a log message (default 500 characters). */
+  describeWidth?: number;
+  /** This worker's id in logs (default `HOST-PID-XXXX`). */
+  workerId?: string;
 }
 
 export interface WorkerResult {
@@ -53,6 +66,7 @@ export interface WorkerResult {
 const statusIntervalMs = 5 * 60_000;
 
 export class Worker {
+  readonly id: string;
   readonly options: ResolvedLoopOptions & ResolvedStopSourceOptions;
   private readonly broker: SignalBroker;
   private readonly logger: Logger;
@@ -76,12 +90,24 @@ export class Worker {
   ) {
     this.options = { ...resolveLoopOptions(options, environment), ...resolveStopSourceOptions(options, environment) };
     this.closeProcessor = options.closeProcessor ?? false;
-    this.logger = options.logger ?? silentLogger();
+    this.id = options.workerId ?? `${os.hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+    this.logger = (options.logger ?? silentLogger()).child({
+      host: os.hostname(),
+      pid: process.pid,
+      worker_id: this.id,
+      queue: queue.name,
+    });
     this.broker = new SignalBroker({
       preemptionTimeoutMs: this.options.preemptionTimeoutMs,
       onListenerError: (err) => this.logger.error(`stop handling failed: ${errorMessage(err)}`),
     });
-    this.parts = queueParts(queue, processor, this.options, () => this.broker.phase === 'running', this.logger);
+    this.parts = queueParts(queue, processor, {
+      options: this.options,
+      isRunning: () => this.broker.phase === 'running',
+      logger: this.logger,
+      output: options.taskOutput ? taskOutput(options.taskOutput, () => this.loop.runningCount > 1) : discardOutput,
+      describeWidth: integerOption(options.describeWidth ?? 500, 'describeWidth', 10),
+    });
     this.loop = new WorkerLoop(this.parts, this.broker, {
       numWorkers: this.options.numWorkers,
       maxConsecutiveFailures: this.options.maxConsecutiveFailures,

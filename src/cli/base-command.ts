@@ -6,6 +6,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { specFromEnvironment } from '../backends/spec.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
+import type { TextSink } from '../log/task-output.js';
 import { exitCodeForError } from '../exit-codes.js';
 import { readEnvironment } from '../options/environment.js';
 import type { RunWorkerOptions } from '../api/run.js';
@@ -43,15 +44,20 @@ export abstract class JobqCommand extends Command {
   };
 
   /** The logger for the parsed global flags. */
-  protected makeLogger(
-    flags: { 'log-format': LogFormat; 'log-level': LogLevel },
-    destination?: number | NodeJS.WritableStream,
-  ): Logger {
+  protected makeLogger(flags: { 'log-format': LogFormat; 'log-level': LogLevel }, destination?: TextSink): Logger {
     return createLogger({
       format: flags['log-format'],
       level: flags['log-level'],
+      color: process.stderr.isTTY && !readEnvironment().noColor,
       ...(destination === undefined ? {} : { destination }),
     });
+  }
+
+  /** What the worker and pull commands give a worker: where task output goes, and how long a task's description may be in a log line. */
+  protected workerOutput(status: { stdout: TextSink; stderr: TextSink }): Pick<RunWorkerOptions, 'taskOutput' | 'describeWidth'> {
+    // On a terminal a log line fits its width (the time, level and task id take about 80 columns).
+    const columns = process.stderr.isTTY ? process.stderr.columns : undefined;
+    return { taskOutput: status, describeWidth: columns === undefined ? 500 : Math.max(20, columns - 80) };
   }
 
   /** Where `--proc` finds task types: this CLI's plugins, with warnings about them logged. */

@@ -1,11 +1,13 @@
 /**
- * The worker's status line on a terminal (SPEC §9): running, succeeded,
- * failed and rate, kept on the last line below the log lines. Log output goes
- * through `destination`, which clears the status line, writes the log lines
- * and draws the status line again, so nothing is lost and nothing overlaps.
- * Off a terminal there is no status line and logs go straight to stderr.
+ * The worker's output on the command line: its log lines and the tasks'
+ * stderr on stderr, the tasks' stdout on stdout, each written once per
+ * event-loop turn. On a terminal (SPEC §9) a status line (running, succeeded,
+ * failed, rate) stays on the last line below them: every write clears it,
+ * writes, and draws it again, so nothing is lost and nothing overlaps. Off a
+ * terminal there is no status line.
  */
-import { Writable } from 'node:stream';
+import { TurnWrites } from '../log/turn-writes.js';
+import type { TextSink } from '../log/task-output.js';
 
 export interface WorkerCounts {
   running: number;
@@ -14,8 +16,10 @@ export interface WorkerCounts {
 }
 
 export interface WorkerStatus {
-  /** Where log output goes: stderr, or above the status line. */
-  readonly destination: number | NodeJS.WritableStream;
+  /** Where log lines and the tasks' stderr go. */
+  readonly stderr: TextSink;
+  /** Where the tasks' stdout goes. */
+  readonly stdout: TextSink;
   /** Starts redrawing the counts every half second. */
   start(counts: () => WorkerCounts): void;
   /** Removes the status line. */
@@ -24,24 +28,32 @@ export interface WorkerStatus {
 
 const clearLine = '\r\x1b[K';
 
-export function workerStatus(stream: NodeJS.WriteStream = process.stderr): WorkerStatus {
-  if (!stream.isTTY) return { destination: 2, start: () => {}, stop: () => {} };
+export function workerStatus(): WorkerStatus {
+  const err = process.stderr;
+  const out = process.stdout;
+  if (!err.isTTY) return { stderr: new TurnWrites(2), stdout: new TurnWrites(1), start: () => {}, stop: () => {} };
   let line = '';
   let timer: NodeJS.Timeout | undefined;
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      stream.write(clearLine + chunk.toString() + line, () => callback());
+  /** Writes `text` to `stream` with the status line out of the way. */
+  const around = (stream: NodeJS.WriteStream): TextSink => ({
+    write(text: string) {
+      if (line === '') return stream.write(text);
+      err.write(clearLine);
+      stream.write(text);
+      return err.write(line);
     },
   });
   return {
-    destination,
+    stderr: around(err),
+    // A stdout that is not the terminal (a file, a pipe) keeps the task's bytes only.
+    stdout: out.isTTY ? around(out) : new TurnWrites(1),
     start(counts) {
       const started = Date.now();
       const draw = (): void => {
         const now = counts();
         const rate = (now.succeeded + now.failed) / Math.max(0.001, (Date.now() - started) / 1000);
         line = `running ${now.running} | succeeded ${now.succeeded} | failed ${now.failed} | ${rate.toFixed(1)} tasks/s`;
-        stream.write(clearLine + line);
+        err.write(clearLine + line);
       };
       draw();
       timer = setInterval(draw, 500);
@@ -49,7 +61,7 @@ export function workerStatus(stream: NodeJS.WriteStream = process.stderr): Worke
     },
     stop() {
       if (timer) clearInterval(timer);
-      if (line !== '') stream.write(clearLine);
+      if (line !== '') err.write(clearLine);
       line = '';
     },
   };

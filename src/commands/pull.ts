@@ -1,6 +1,7 @@
 import { pullOne } from '../api/run.js';
 import { JobqCommand } from '../cli/base-command.js';
 import { runFlags, runOptions } from '../cli/worker-flags.js';
+import { workerStatus } from '../cli/worker-status.js';
 import { exitCodeForPull } from '../exit-codes.js';
 
 export default class PullCommand extends JobqCommand {
@@ -10,7 +11,8 @@ export default class PullCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(PullCommand);
-    const logger = this.makeLogger(flags);
+    const status = workerStatus();
+    const logger = this.makeLogger(flags, status.stderr);
     const result = await this.withQueue(flags, (queue) =>
       pullOne(queue, {
         ...runOptions(flags),
@@ -19,6 +21,7 @@ export default class PullCommand extends JobqCommand {
         taskTypes: this.taskTypes(logger),
         handleSignals: true,
         logger,
+        ...this.workerOutput(status),
       }),
     );
     if (result.leased === 0) this.log('the queue is empty');

@@ -15,7 +15,7 @@ export default class WorkerCommand extends JobqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(WorkerCommand);
     const status = workerStatus();
-    const logger = this.makeLogger(flags, status.destination);
+    const logger = this.makeLogger(flags, status.stderr);
     try {
       const result = await this.withQueue(flags, (queue) =>
         runWorker(queue, {
@@ -29,6 +29,7 @@ export default class WorkerCommand extends JobqCommand {
           handleSignals: true,
           writePidFile: true,
           logger,
+          ...this.workerOutput(status),
           onStart: (worker) =>
             status.start(() => ({ running: worker.runningCount, succeeded: worker.stats.succeeded, failed: worker.stats.failed })),
         }),

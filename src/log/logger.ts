@@ -5,6 +5,7 @@
  */
 import { pino, stdTimeFunctions, type Logger } from 'pino';
 import { TextLines } from './text-lines.js';
+import type { TextSink } from './task-output.js';
 import { TurnWrites } from './turn-writes.js';
 
 export type { Logger } from 'pino';
@@ -16,8 +17,10 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Default `info`. */
   level?: LogLevel;
-  /** A file descriptor or a stream (default stderr, 2). */
-  destination?: number | NodeJS.WritableStream;
+  /** A file descriptor, a stream, or anything that takes whole lines (default stderr, 2). */
+  destination?: number | NodeJS.WritableStream | TextSink;
+  /** Text lines with their level in colour (default false; the CLI sets it on a terminal unless NO_COLOR is set). */
+  color?: boolean;
 }
 
 /** The level for `-v`/`-q` counts: each -v one step more verbose, each -q one step quieter. */
@@ -42,7 +45,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       destination,
     );
   }
-  const text = new TextLines(destination);
+  const text = new TextLines(destination, options.color ?? false);
   return pino({ level, base: null, hooks: { logMethod: text.logMethod } }, destination);
 }
 

@@ -31,6 +31,8 @@ export interface JobqEnvironment {
   readonly debug: boolean;
   /** JOBQ_LOG_LEVEL (checked by the CLI's --log-level flag, which reads it too). */
   readonly logLevel: string | undefined;
+  /** NO_COLOR set (to anything): no colours on a terminal (no-color.org). */
+  readonly noColor: boolean;
 }
 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -79,5 +81,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): JobqEnvir
     loginShell: flag(env, 'JOBQ_USE_LOGIN_SHELL'),
     debug: flag(env, 'JOBQ_DEBUG') ?? false,
     logLevel: text(env, 'JOBQ_LOG_LEVEL'),
+    noColor: text(env, 'NO_COLOR') !== undefined,
   };
 }

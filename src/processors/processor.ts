@@ -51,6 +51,8 @@ export interface RunningTask {
 export interface Processor {
   /** The task type's name, such as `shell`. */
   readonly name: string;
+  /** What a task runs, for logs: the command of a shell task (default: its kwargs as JSON). */
+  describe?(task: Task): string;
   start(context: TaskContext): RunningTask;
   /** Frees the processor's resources (thread pools); running tasks must be over. */
   close(): Promise<void>;

@@ -81,6 +81,17 @@ function longestFitting(make: (length: number) => string, max: number, fits: (te
   return make(low);
 }
 
+/** What a dead-lettered task ran: a shell task's command, else its kwargs as JSON, else the raw message. */
+export function deadLetterCommand(record: DeadLetterRecord): string {
+  try {
+    const task = parseTask(record.task);
+    const cmd = task.kwargs['cmd'];
+    return typeof cmd === 'string' ? cmd : task.kwargsJson;
+  } catch {
+    return record.task;
+  }
+}
+
 /** Reads a NAME-failed message: a jobq record, or a bare task body another tool put there. */
 export function readDeadLetter(body: string, queue: string): DeadLetterRecord {
   try {

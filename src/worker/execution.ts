@@ -25,6 +25,7 @@ import type { Task } from '../task/task.js';
 import type { HeldLease } from './lease-buffer.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { ResolvedLoopOptions } from './options.js';
+import type { TaskOutput } from '../log/task-output.js';
 import { OutputTail } from './output-tail.js';
 
 /**
@@ -47,8 +48,10 @@ export interface ExecutionContext {
   readonly processor: Processor;
   readonly options: Pick<ResolvedLoopOptions, 'killTimeoutMs' | 'maxDeliveries'>;
   readonly logger: Logger;
-  /** Prefix output lines with the task id (more than one slot). */
-  readonly prefixOutput: boolean;
+  /** Where the task's output lines go. */
+  readonly output: TaskOutput;
+  /** The longest description of what a task runs in a log message (the full one is in the JSON fields). */
+  readonly describeWidth: number;
 }
 
 export class TaskExecution {
@@ -60,6 +63,9 @@ export class TaskExecution {
   private readonly leased: LeasedMessage;
   private readonly keeper: LeaseKeeper | undefined;
   private readonly tail = new OutputTail(100);
+  /** The task's fields on every task event: what runs it and what it runs. */
+  private fields: { task_id: string; kind: string; command: string } | undefined;
+  private startedAt = 0;
   /** The heartbeat's stop, once asked for: the task's end and its settlement both wait for it. */
   private heartbeatStopped: Promise<Lease> | undefined;
   /** Resolves with the settlement once it is chosen (before it is written). */
@@ -122,26 +128,24 @@ export class TaskExecution {
     if (this.killTimer) clearTimeout(this.killTimer);
     await this.stopHeartbeat();
     if (this.keeper?.isLost) return this.leaseLost();
+    const ended = this.endFields(outcome);
     if (this.cancelled && outcome.endedBeforeStop !== true) {
-      logger.info({ event: 'task_canceled', task_id: task.id }, `task ${task.id} was stopped and goes back to the queue`);
+      logger.info({ event: 'task_canceled', ...ended }, `task ${task.id} was stopped and goes back to the queue`);
       return this.settle((latest) => queue.release(latest), 'released');
     }
     if (outcome.ok) {
-      logger.info({ event: 'task_success', task_id: task.id }, `task ${task.id} succeeded`);
+      logger.info({ event: 'task_success', ...ended }, `task ${task.id} succeeded in ${ended.duration_s.toFixed(1)} s`);
       return this.settle((latest) => queue.succeed(latest, task, outcome.result), 'succeeded');
     }
-    logger.warn(
-      { event: 'task_failure', task_id: task.id, error: outcome.error },
-      `task ${task.id} failed: ${outcome.error}`,
-    );
+    logger.warn({ event: 'task_failure', ...ended, error: outcome.error }, `task ${task.id} failed: ${outcome.error}`);
     if (task.numRetries > 0) {
       logger.info(
-        { event: 'task_retry', task_id: task.id, retries_left: task.numRetries - 1 },
+        { event: 'task_retry', ...ended, retries_left: task.numRetries - 1 },
         `task ${task.id} goes back to the queue with ${task.numRetries - 1} retries left`,
       );
       return this.settle((latest) => queue.retry(latest, task), 'retried');
     }
-    logger.error({ event: 'task_give_up', task_id: task.id }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
+    logger.error({ event: 'task_give_up', ...ended }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
       (latest) =>
         queue.deadLetter(latest, task, {
@@ -157,7 +161,7 @@ export class TaskExecution {
   private leaseLost(): Settlement {
     this.decide('lease-lost');
     this.context.logger.warn(
-      { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null, stage: 'ended' },
+      { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null, ...this.fields, stage: 'ended' },
       `${this.subject} lost its lease: cancelled, not settled`,
     );
     return 'lease-lost';
@@ -191,19 +195,37 @@ export class TaskExecution {
     return this.settle((latest) => queue.deadLetter(latest, task, { error }), 'delivery-limit');
   }
 
+  /** The fields of a task event once the task has ended. */
+  private endFields(outcome: TaskOutcome): {
+    task_id: string;
+    duration_s: number;
+    exit_code: number | null;
+    signal: string | null;
+  } {
+    const failed = outcome.ok ? undefined : outcome;
+    return {
+      task_id: this.leased.task?.id ?? '',
+      ...this.fields,
+      duration_s: (performance.now() - this.startedAt) / 1000,
+      exit_code: outcome.ok ? 0 : (failed?.exitCode ?? null),
+      signal: failed?.signal ?? null,
+    };
+  }
+
   private async run(task: Task): Promise<TaskOutcome> {
-    const { queue, processor, logger, prefixOutput } = this.context;
-    const prefix = prefixOutput ? `[${task.id}] ` : '';
-    logger.info({ event: 'task_start', task_id: task.id }, `task ${task.id} started`);
+    const { queue, processor, logger, output, describeWidth } = this.context;
+    const command = processor.describe?.(task) ?? task.kwargsJson;
+    this.fields = { task_id: task.id, kind: processor.name, command };
+    const shown = command.length > describeWidth ? `${command.slice(0, Math.max(0, describeWidth - 1))}…` : command;
+    logger.info({ event: 'task_start', ...this.fields }, `task ${task.id} started: ${shown}`);
+    this.startedAt = performance.now();
     try {
       this.running = processor.start({
         task,
         queueName: queue.name,
         log: (line, stream) => {
           this.tail.push(line);
-          const fields = { event: 'task_output', task_id: task.id, stream };
-          if (stream === 'stderr') logger.warn(fields, prefix + line);
-          else logger.info(fields, prefix + line);
+          output.line(task.id, stream, line);
         },
       });
     } catch (err) {

@@ -5,6 +5,7 @@
  * queue, and the idle policy asks the queue whether anything is left.
  */
 import type { Logger } from '../log/logger.js';
+import type { TaskOutput } from '../log/task-output.js';
 import type { Processor } from '../processors/processor.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { sleep } from '../timers/sleep.js';
@@ -20,13 +21,18 @@ export interface QueueParts extends LoopParts {
   close(): Promise<void>;
 }
 
-export function queueParts(
-  queue: JobQueue,
-  processor: Processor,
-  options: ResolvedLoopOptions,
-  isRunning: () => boolean,
-  logger: Logger,
-): QueueParts {
+export interface QueuePartsSettings {
+  readonly options: ResolvedLoopOptions;
+  /** Whether leases may be kept for later (the worker is running, not stopping or braced). */
+  readonly isRunning: () => boolean;
+  readonly logger: Logger;
+  readonly output: TaskOutput;
+  /** The longest description of a task in a log message. */
+  readonly describeWidth: number;
+}
+
+export function queueParts(queue: JobQueue, processor: Processor, settings: QueuePartsSettings): QueueParts {
+  const { options, isRunning, logger, output, describeWidth } = settings;
   const leases = new LeaseBuffer(queue, {
     visibilityMs: options.visibilityTimeoutMs,
     heartbeat: options.heartbeat,
@@ -34,7 +40,7 @@ export function queueParts(
     isRunning,
     logger,
   });
-  const context = { queue, processor, options, logger, prefixOutput: options.numWorkers > 1 };
+  const context = { queue, processor, options, logger, output, describeWidth };
   return {
     get leased() {
       return leases.claimed;

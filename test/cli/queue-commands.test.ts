@@ -66,15 +66,27 @@ describe('queue commands (CLI)', () => {
     assert.equal((await runCli(['push', '-e', 'GREETING=hi there', '-c', 'echo "$GREETING from $JOBQ_QUEUE_NAME"'], { env: withQueue })).code, 0);
     const worker = await runCli(['worker'], { env: withQueue });
     assert.equal(worker.code, 0, worker.stderr);
-    assert.match(worker.stderr, /hi there from fromenv/);
+    assert.match(worker.stdout, /hi there from fromenv/);
   });
 
   it('--log-format json writes one JSON object a line with task events', async () => {
     await jobq('local/jsonlogs', 'push', '-c', 'echo structured');
     const worker = await jobq('local/jsonlogs', 'worker', '--log-format', 'json');
-    const events = worker.stderr.trim().split('\n').map((line) => JSON.parse(line) as { event?: string; msg: string });
+    type Event = { event?: string; msg: string; host?: string; pid?: number; worker_id?: string; queue?: string } & Record<string, unknown>;
+    const events = worker.stderr.trim().split('\n').map((line) => JSON.parse(line) as Event);
     const names = events.map((e) => e.event);
     assert.ok(names.includes('task_start') && names.includes('task_success'), names.join(','));
-    assert.ok(events.some((e) => e.event === 'task_output' && e.msg === 'structured'));
+    for (const event of events) {
+      assert.equal(event.queue, 'jsonlogs', `every line names the queue: ${JSON.stringify(event)}`);
+      assert.equal(typeof event.host, 'string');
+      assert.equal(typeof event.pid, 'number');
+      assert.match(event.worker_id ?? '', /-\d+-[0-9a-f]{4}$/);
+    }
+    const success = events.find((e) => e.event === 'task_success');
+    assert.equal(success?.['command'], 'echo structured');
+    assert.equal(success?.['kind'], 'shell');
+    assert.equal(success?.['exit_code'], 0);
+    assert.equal(typeof success?.['duration_s'], 'number');
+    assert.equal(worker.stdout, 'structured\n', 'the task\'s output on stdout, not in the log');
   });
 });

@@ -77,17 +77,17 @@ describe('Azure scheduled events (CLI against a local metadata endpoint)', () =>
     const cmd = `if [ -f ${marker} ]; then echo second-run; exit 0; fi; touch ${marker}; trap 'echo heard-term; exit 0' TERM; echo ready; sleep 1301 & wait`;
     await runCli(['local/evicted', 'push', '-c', cmd], { env: home.env });
     const worker = startCli(['local/evicted', 'worker'], { env: { ...home.env, JOBQ_IMDS_ENDPOINT: endpoint } });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     metadata.preempt();
-    await worker.waitForOutput(/heard-term/);
+    await worker.waitForOutput(/^heard-term$/m);
     await worker.waitForOutput(/goes back to the queue/);
     assert.equal((await runCli(['local/evicted', 'size'], { env: home.env })).stdout.trim(), '1');
-    assert.doesNotMatch(worker.output, /second-run/, 'no new task while the preemption is announced');
+    assert.doesNotMatch(worker.output, /^second-run$/m, 'no new task while the preemption is announced');
     metadata.withdraw();
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output);
-    assert.match(worker.output, /second-run/);
-    assert.equal(worker.count(/heard-term/g), 1);
+    assert.match(worker.stdout, /^second-run$/m);
+    assert.equal(worker.count(/^heard-term$/gm), 1);
     assert.equal((await runCli(['local/evicted', 'size'], { env: home.env })).stdout.trim(), '0');
   });
 
@@ -98,7 +98,7 @@ describe('Azure scheduled events (CLI against a local metadata endpoint)', () =>
     const worker = startCli(['local/ignored', 'worker'], {
       env: { ...home.env, JOBQ_IMDS_ENDPOINT: endpoint, JOBQ_DISABLE_SCHEDULED_EVENTS: '1' },
     });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     metadata.preempt();
     await worker.waitForOutput(/not acting on it/);
     await runCli(['local/ignored', 'push', '-c', 'true'], { env: home.env }); // something to notice
@@ -106,8 +106,8 @@ describe('Azure scheduled events (CLI against a local metadata endpoint)', () =>
     const exit = await worker.exited;
     metadata.withdraw();
     assert.equal(exit.code, 0, worker.output);
-    assert.match(worker.output, /finished/);
-    assert.doesNotMatch(worker.output, /heard-term/);
+    assert.match(worker.stdout, /^finished$/m);
+    assert.doesNotMatch(worker.stdout, /heard-term/);
     assert.equal((await runCli(['local/ignored', 'size'], { env: home.env })).stdout.trim(), '0');
   });
 });

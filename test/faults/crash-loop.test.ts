@@ -65,13 +65,13 @@ for (const backend of backends) {
       const args = [spec, 'worker', '--max-deliveries', '1'];
       for (let stop = 0; stop < 2; stop += 1) {
         const worker = startCli(args, { env });
-        await worker.waitForOutput(/ready/);
+        await worker.waitForOutput(/^ready$/m);
         worker.signal('SIGINT');
         assert.equal((await worker.exited).code, 130, worker.output);
       }
       const last = await runCli(args, { env });
       assert.equal(last.code, 0, last.stderr);
-      assert.match(last.stderr, /finished/);
+      assert.match(last.stdout, /^finished$/m);
       assert.equal((await runCli([spec, 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
     });
   });

@@ -45,18 +45,26 @@ export function tempHome(): { home: string; env: NodeJS.ProcessEnv; cleanup(): v
 export class CliProcess {
   stdout = '';
   stderr = '';
+  private combined = '';
   readonly exited: Promise<CliResult>;
 
   constructor(readonly child: ChildProcess) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.combined += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.combined += chunk;
+    });
     this.exited = new Promise((resolve) => {
       child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
     });
   }
 
+  /** stdout and stderr together, in the order they arrived (tasks' output is on stdout, jobq's lines on stderr). */
   get output(): string {
-    return this.stdout + this.stderr;
+    return this.combined;
   }
 
   /** Waits until the combined output matches, or fails after `timeoutMs`. */

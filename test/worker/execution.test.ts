@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
+import { discardOutput } from '../../src/log/task-output.js';
 import type { Processor, RunningTask, TaskContext, TaskOutcome } from '../../src/processors/processor.js';
 import { JobQueue, type LeasedMessage } from '../../src/queue/job-queue.js';
 import { createTask, type Task } from '../../src/task/task.js';
@@ -84,7 +85,8 @@ describe('task execution', () => {
         processor,
         options: { killTimeoutMs: options.killTimeoutMs ?? 60_000, maxDeliveries: options.maxDeliveries ?? 20 },
         logger: silentLogger(),
-        prefixOutput: false,
+        output: discardOutput,
+        describeWidth: 200,
       },
     );
   }

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { JobqCommand } from '../../cli/base-command.js';
+import { localTime } from '../../log/text-lines.js';
+import { deadLetterCommand } from '../../queue/dead-letters.js';
 
 export default class DlqListCommand extends JobqCommand {
   static override summary = 'Show tasks in the dead-letter queue NAME-failed, with their errors.';
@@ -17,7 +19,10 @@ export default class DlqListCommand extends JobqCommand {
         this.log(JSON.stringify(record));
         continue;
       }
-      this.log(`${record.task_id ?? '(invalid task)'}  failed ${record.failed_at} on ${record.host}: ${record.error.split('\n')[0]}`);
+      const failedAt = Date.parse(record.failed_at);
+      const when = Number.isNaN(failedAt) ? 'at an unknown time' : localTime(new Date(failedAt));
+      this.log(`${record.task_id ?? '(invalid task)'}  failed ${when} on ${record.host || 'an unknown host'}: ${record.error.split('\n')[0]}`);
+      this.log(`    $ ${deadLetterCommand(record)}`);
       for (const line of record.output.slice(-5)) this.log(`    | ${line}`);
     }
     if (records.length === 0 && !flags.json) this.logToStderr('the dead-letter queue is empty');

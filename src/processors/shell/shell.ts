@@ -339,6 +339,7 @@ export function createShellProcessor(options: ShellProcessorOptions = {}): Proce
   const sweeper = new LeftoverSweeper(resolved.leftoverKillMs);
   return {
     name: 'shell',
+    describe: (task) => (typeof task.kwargs['cmd'] === 'string' ? task.kwargs['cmd'] : task.kwargsJson),
     start: (context) => startShellTask(context, resolved, guard, sweeper),
     close: () => {
       sweeper.flush();
