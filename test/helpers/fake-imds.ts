@@ -29,9 +29,9 @@ export class FakeImds extends FakeMetadataServer {
   private instanceAction: { action: string; time: string } | undefined;
   private rebalance: { noticeTime: string } | undefined;
 
-  /** Announces a spot interruption (`time` as AWS writes it, e.g. `2026-01-01T00:00:00Z`). */
-  interrupt(action: 'terminate' | 'stop' | 'hibernate', time: Date): void {
-    this.instanceAction = { action, time: time.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  /** Announces a spot interruption; a Date is written as AWS writes it (`2026-01-01T00:00:00Z`). */
+  interrupt(action: 'terminate' | 'stop' | 'hibernate', time: Date | string): void {
+    this.instanceAction = { action, time: typeof time === 'string' ? time : awsTime(time) };
   }
 
   cancelInterruption(): void {
@@ -39,7 +39,7 @@ export class FakeImds extends FakeMetadataServer {
   }
 
   recommendRebalance(noticeTime: Date): void {
-    this.rebalance = { noticeTime: noticeTime.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    this.rebalance = { noticeTime: awsTime(noticeTime) };
   }
 
   withdrawRebalance(): void {
@@ -97,4 +97,9 @@ export class FakeImds extends FakeMetadataServer {
     this.tokensIssued += 1;
     response.writeHead(200, { 'content-type': 'text/plain', 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) }).end(token);
   }
+}
+
+/** A time as IMDS writes it: ISO 8601 to the second. */
+function awsTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

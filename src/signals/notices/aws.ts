@@ -45,6 +45,7 @@ interface SessionToken {
 export class AwsSpotNotices implements NoticeDetector {
   readonly source = 'aws';
   private readonly http = new MetadataClient();
+  private stopped: Promise<void> | undefined;
   private readonly reporter: NoticeReporter;
   private readonly failures: FailureLog;
   private readonly loop: PollLoop;
@@ -68,9 +69,9 @@ export class AwsSpotNotices implements NoticeDetector {
     this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    await this.http.close();
+  stop(): Promise<void> {
+    this.stopped ??= this.loop.stop().then(() => this.http.close());
+    return this.stopped;
   }
 
   private get intervalMs(): number {

@@ -52,6 +52,7 @@ interface ScheduledEventsDocument {
 export class AzureScheduledEvents implements NoticeDetector {
   readonly source = 'azure';
   private readonly http = new MetadataClient();
+  private stopped: Promise<void> | undefined;
   private readonly reporter: NoticeReporter;
   private readonly failures: FailureLog;
   private readonly loop: PollLoop;
@@ -75,9 +76,9 @@ export class AzureScheduledEvents implements NoticeDetector {
     this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    await this.http.close();
+  stop(): Promise<void> {
+    this.stopped ??= this.loop.stop().then(() => this.http.close());
+    return this.stopped;
   }
 
   private get intervalMs(): number {

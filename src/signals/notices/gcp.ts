@@ -39,6 +39,7 @@ export interface GcpPreemptionOptions {
 export class GcpPreemption implements NoticeDetector {
   readonly source = 'gcp';
   private readonly http = new MetadataClient();
+  private stopped: Promise<void> | undefined;
   private readonly reporter: NoticeReporter;
   private readonly watches: readonly MetadataValueWatch[];
   private maintenance = 'NONE';
@@ -55,9 +56,12 @@ export class GcpPreemption implements NoticeDetector {
     for (const watch of this.watches) watch.start();
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.watches.map((watch) => watch.stop()));
-    await this.http.close();
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await Promise.all(this.watches.map((watch) => watch.stop()));
+      await this.http.close();
+    })();
+    return this.stopped;
   }
 
   private preempted(value: string, seenAt: number): void {
