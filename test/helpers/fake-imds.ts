@@ -19,7 +19,8 @@ export const imdsPaths = {
 } as const;
 
 const page = (status: string): string =>
-  `<?xml version="1.0" encoding="iso-8859-1"?>\n<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>`;
+  `<?xml version="1.0" encoding="iso-8859-1"?>\n` +
+  `<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>`;
 
 export class FakeImds extends FakeMetadataServer {
   /** Tokens handed out, and GETs refused for want of a valid one. */
@@ -68,8 +69,11 @@ export class FakeImds extends FakeMetadataServer {
       response.writeHead(401, { 'content-type': 'text/html' }).end(page('401 - Unauthorized'));
       return;
     }
-    const item =
-      url.pathname === imdsPaths.instanceAction ? this.instanceAction : url.pathname === imdsPaths.rebalance ? this.rebalance : undefined;
+    const items: Record<string, object | undefined> = {
+      [imdsPaths.instanceAction]: this.instanceAction,
+      [imdsPaths.rebalance]: this.rebalance,
+    };
+    const item = items[url.pathname];
     if (item === undefined) {
       response.writeHead(404, { 'content-type': 'text/html' }).end(page('404 - Not Found'));
       return;

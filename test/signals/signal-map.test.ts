@@ -7,7 +7,10 @@ import { defaultSignalMap, parseSignalMap, signalMapFromEnv } from '../../src/si
 function usageError(text: string, pattern: RegExp): void {
   assert.throws(
     () => parseSignalMap(text),
-    (err: unknown) => hasCode(err, 'USAGE') && /^invalid JOBQ_SIGNAL_MAP "/.test((err as Error).message) && pattern.test((err as Error).message),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : '';
+      return hasCode(err, 'USAGE') && message.startsWith('invalid JOBQ_SIGNAL_MAP "') && pattern.test(message);
+    },
   );
 }
 

@@ -162,7 +162,10 @@ export class AwsSpotNotices implements NoticeDetector {
   private rebalance(document: unknown): void {
     if (document === undefined) {
       if (this.rebalanceTime !== undefined) {
-        this.options.logger.info({ event: 'rebalance_recommendation_withdrawn', source: 'aws' }, 'AWS rebalance recommendation withdrawn');
+        this.options.logger.info(
+          { event: 'rebalance_recommendation_withdrawn', source: 'aws' },
+          'AWS rebalance recommendation withdrawn',
+        );
       }
       this.rebalanceTime = undefined;
       return;

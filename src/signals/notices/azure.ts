@@ -155,7 +155,11 @@ export class AzureScheduledEvents implements NoticeDetector {
     });
     const ids = events.map((event) => describe(event.EventId, 'no id')).join(', ');
     const notBefore = events.map((event) => describe(event.NotBefore, '?') || 'started').join(', ');
-    return { source: 'azure', deadline: new Date(Math.min(...deadlines)), detail: `Preempt event ${ids} (not before ${notBefore})` };
+    return {
+      source: 'azure',
+      deadline: new Date(Math.min(...deadlines)),
+      detail: `Preempt event ${ids} (not before ${notBefore})`,
+    };
   }
 
   private logEvent(event: ScheduledEvent, forOthers: boolean): void {

@@ -132,7 +132,8 @@ class MetadataValueWatch {
     const previous = this.etag;
     const url = new URL(this.path, this.options.endpoint);
     if (previous !== undefined) {
-      url.search = new URLSearchParams({ wait_for_change: 'true', last_etag: previous, timeout_sec: String(waitSeconds) }).toString();
+      const query = { wait_for_change: 'true', last_etag: previous, timeout_sec: String(waitSeconds) };
+      url.search = new URLSearchParams(query).toString();
     }
     const askedAt = Date.now();
     try {

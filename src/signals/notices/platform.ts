@@ -16,11 +16,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NoticeSource } from './notice.js';
+import { noticeSources, type NoticeSource } from './notice.js';
 
 export const defaultDmiDir = '/sys/class/dmi/id';
 const azureAssetTag = '7783-7084-3265-9085-8269-3286-77';
-const azureEnvironment = ['AZ_BATCHAI_CLUSTER_NAME', 'AZ_BATCH_NODE_ID', 'AZ_BATCH_TASK_ID'] as const;
 
 /** The firmware identity fields that tell the clouds apart (absent where unreadable). */
 export interface DmiIdentity {
@@ -55,18 +54,45 @@ export function readDmiIdentity(dir: string = defaultDmiDir): DmiIdentity {
   };
 }
 
-/** The clouds this machine is on (at most one in practice), by environment and firmware identity. */
+/** A sign of a cloud: why this machine is on it, or undefined. */
+type Mark = (env: NodeJS.ProcessEnv, dmi: DmiIdentity) => string | undefined;
+
+const variableSet =
+  (name: string): Mark =>
+  (env) =>
+    (env[name] ?? '') !== '' ? `${name} is set` : undefined;
+
+const firmware =
+  (field: Exclude<keyof DmiIdentity, 'dir'>, file: string, test: (value: string) => boolean): Mark =>
+  (_env, dmi) => {
+    const value = dmi[field];
+    return value !== undefined && test(value) ? `${path.join(dmi.dir, file)} is ${JSON.stringify(value)}` : undefined;
+  };
+
+const marks: Record<NoticeSource, readonly Mark[]> = {
+  azure: [
+    variableSet('AZ_BATCHAI_CLUSTER_NAME'),
+    variableSet('AZ_BATCH_NODE_ID'),
+    variableSet('AZ_BATCH_TASK_ID'),
+    firmware('chassisAssetTag', 'chassis_asset_tag', (tag) => tag === azureAssetTag),
+  ],
+  aws: [
+    firmware('sysVendor', 'sys_vendor', (vendor) => vendor === 'Amazon EC2'),
+    firmware('biosVersion', 'bios_version', (version) => /amazon/i.test(version)),
+  ],
+  gcp: [
+    firmware('sysVendor', 'sys_vendor', (vendor) => vendor === 'Google'),
+    firmware('productName', 'product_name', (product) => product === 'Google Compute Engine'),
+  ],
+};
+
+/** The clouds this machine is on (at most one in practice), each with the first of its signs found. */
 export function recognisePlatforms(env: NodeJS.ProcessEnv, dmi: DmiIdentity): RecognisedPlatform[] {
-  const found: RecognisedPlatform[] = [];
-  const file = (name: string, value: string): string => `${path.join(dmi.dir, name)} is ${JSON.stringify(value)}`;
-  const azureVariable = azureEnvironment.find((name) => (env[name] ?? '') !== '');
-  if (azureVariable !== undefined) found.push({ source: 'azure', because: `${azureVariable} is set` });
-  else if (dmi.chassisAssetTag === azureAssetTag) found.push({ source: 'azure', because: file('chassis_asset_tag', azureAssetTag) });
-  if (dmi.sysVendor === 'Amazon EC2') found.push({ source: 'aws', because: file('sys_vendor', dmi.sysVendor) });
-  else if (dmi.biosVersion !== undefined && /amazon/i.test(dmi.biosVersion)) {
-    found.push({ source: 'aws', because: file('bios_version', dmi.biosVersion) });
-  }
-  if (dmi.sysVendor === 'Google') found.push({ source: 'gcp', because: file('sys_vendor', dmi.sysVendor) });
-  else if (dmi.productName === 'Google Compute Engine') found.push({ source: 'gcp', because: file('product_name', dmi.productName) });
-  return found;
+  return noticeSources.flatMap((source) => {
+    for (const mark of marks[source]) {
+      const because = mark(env, dmi);
+      if (because !== undefined) return [{ source, because }];
+    }
+    return [];
+  });
 }

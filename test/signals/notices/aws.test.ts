@@ -31,7 +31,8 @@ describe('AWS spot notices detector (IMDSv2)', () => {
   function start(options: Partial<AwsSpotNoticesOptions> = {}): { sink: RecordingSink; log: MemoryLog } {
     const sink = new RecordingSink();
     const log = new MemoryLog();
-    const detector = new AwsSpotNotices({ endpoint, intervalMs: 50, requestTimeoutMs: 500, sink, logger: log.logger, ...options });
+    const fast = { intervalMs: 50, requestTimeoutMs: 500 };
+    const detector = new AwsSpotNotices({ endpoint, ...fast, sink, logger: log.logger, ...options });
     running.push(detector);
     detector.start();
     return { sink, log };
@@ -41,7 +42,8 @@ describe('AWS spot notices detector (IMDSv2)', () => {
     const tokenUrl = new URL(imdsPaths.token, endpoint);
     const actionUrl = new URL(imdsPaths.instanceAction, endpoint);
     assert.equal((await fetch(tokenUrl, { method: 'PUT' })).status, 400);
-    assert.equal((await fetch(tokenUrl, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '21601' } })).status, 400);
+    const tooLong = { 'X-aws-ec2-metadata-token-ttl-seconds': '21601' };
+    assert.equal((await fetch(tokenUrl, { method: 'PUT', headers: tooLong })).status, 400);
     const forwarded = { 'X-aws-ec2-metadata-token-ttl-seconds': '60', 'X-Forwarded-For': '10.0.0.1' };
     assert.equal((await fetch(tokenUrl, { method: 'PUT', headers: forwarded })).status, 403);
     assert.equal((await fetch(actionUrl)).status, 401);

@@ -29,7 +29,8 @@ describe('Azure scheduled events detector', () => {
   function start(options: Partial<AzureScheduledEventsOptions> = {}): { sink: RecordingSink; log: MemoryLog } {
     const sink = new RecordingSink();
     const log = new MemoryLog();
-    const detector = new AzureScheduledEvents({ url, intervalMs: 50, requestTimeoutMs: 500, sink, logger: log.logger, ...options });
+    const fast = { intervalMs: 50, requestTimeoutMs: 500 };
+    const detector = new AzureScheduledEvents({ url, ...fast, sink, logger: log.logger, ...options });
     running.push(detector);
     detector.start();
     return { sink, log };

@@ -44,12 +44,13 @@ function usageError(fn: () => unknown, pattern: RegExp): void {
 
 describe('platform recognition', () => {
   it('by the firmware identity, as each cloud writes it', () => {
+    const hyperV = { sys_vendor: 'Microsoft Corporation', product_name: 'Virtual Machine' };
     const cases: [Record<string, string>, string[]][] = [
       [{ sys_vendor: 'Amazon EC2', product_name: 'm5.large' }, ['aws']],
       [{ sys_vendor: 'Xen', product_name: 'HVM domU', bios_version: '4.11.amazon' }, ['aws']],
       [{ sys_vendor: 'Google', product_name: 'Google Compute Engine' }, ['gcp']],
-      [{ sys_vendor: 'Microsoft Corporation', product_name: 'Virtual Machine', chassis_asset_tag: '7783-7084-3265-9085-8269-3286-77' }, ['azure']],
-      [{ sys_vendor: 'Microsoft Corporation', product_name: 'Virtual Machine', chassis_asset_tag: '0000-0000-0000' }, []],
+      [{ ...hyperV, chassis_asset_tag: '7783-7084-3265-9085-8269-3286-77' }, ['azure']],
+      [{ ...hyperV, chassis_asset_tag: '0000-0000-0000' }, []],
       [{ sys_vendor: 'QEMU', product_name: 'Standard PC (Q35 + ICH9, 2009)' }, []],
     ];
     for (const [files, expected] of cases) {
@@ -66,20 +67,27 @@ describe('platform recognition', () => {
   it('by the variables Azure Batch sets; no folder is no information', () => {
     const none = readDmiIdentity('/nonexistent/dmi');
     assert.deepEqual(recognisePlatforms({}, none), []);
-    assert.deepEqual(recognisePlatforms({ AZ_BATCH_NODE_ID: 'tvm-1' }, none), [{ source: 'azure', because: 'AZ_BATCH_NODE_ID is set' }]);
+    assert.deepEqual(recognisePlatforms({ AZ_BATCH_NODE_ID: 'tvm-1' }, none), [
+      { source: 'azure', because: 'AZ_BATCH_NODE_ID is set' },
+    ]);
     assert.deepEqual(recognisePlatforms({ AZ_BATCHAI_CLUSTER_NAME: '' }, none), [], 'an empty variable is not set');
   });
 });
 
 describe('notice options', () => {
   it('off the clouds nothing runs, whatever endpoints are set', () => {
-    const resolved = resolve({ JOBQ_AWS_IMDS_ENDPOINT: 'http://127.0.0.1:1', JOBQ_GCP_METADATA_ENDPOINT: 'http://127.0.0.1:2', JOBQ_IMDS_ENDPOINT: 'http://127.0.0.1:3' });
+    const resolved = resolve({
+      JOBQ_AWS_IMDS_ENDPOINT: 'http://127.0.0.1:1',
+      JOBQ_GCP_METADATA_ENDPOINT: 'http://127.0.0.1:2',
+      JOBQ_IMDS_ENDPOINT: 'http://127.0.0.1:3',
+    });
     assert.deepEqual(resolved, { detectors: [], marginMs: 10_000, drainOnRebalance: false });
   });
 
   it('a recognised platform runs its detector at the platform address', () => {
-    assert.deepEqual(resolve({}, dmi({ sys_vendor: 'Google' })).detectors, [
-      { source: 'gcp', endpoint: 'http://metadata.google.internal', because: `${path.join(folders.at(-1) ?? '', 'sys_vendor')} is "Google"` },
+    const google = dmi({ sys_vendor: 'Google' });
+    assert.deepEqual(resolve({}, google).detectors, [
+      { source: 'gcp', endpoint: 'http://metadata.google.internal', because: `${path.join(google.dir, 'sys_vendor')} is "Google"` },
     ]);
     const [azure] = resolve({ AZ_BATCH_TASK_ID: 't' }).detectors;
     assert.deepEqual(azure, {
@@ -97,19 +105,30 @@ describe('notice options', () => {
     assert.deepEqual(resolve({ JOBQ_PREEMPTION_NOTICES: 'auto' }, dmi({ sys_vendor: 'Amazon EC2' })).detectors.length, 1);
     usageError(() => resolve({ JOBQ_PREEMPTION_NOTICES: 'aws,oracle' }), /JOBQ_PREEMPTION_NOTICES "aws,oracle".*azure, aws, gcp/);
     usageError(() => resolve({ JOBQ_PREEMPTION_NOTICES: 'off,aws' }), /JOBQ_PREEMPTION_NOTICES/);
-    assert.deepEqual(resolve({ JOBQ_PREEMPTION_NOTICES: 'azure' }, laptop(), { sources: 'off' }).detectors, [], 'given beats the environment');
+    const given = resolve({ JOBQ_PREEMPTION_NOTICES: 'azure' }, laptop(), { sources: 'off' });
+    assert.deepEqual(given.detectors, [], 'given beats the environment');
   });
 
   it('endpoints: the JOBQ_ variables, then the SDKs’ own, each checked and named when bad', () => {
     const all = 'aws,gcp,azure';
     const where = (env: NodeJS.ProcessEnv) =>
       resolve({ JOBQ_PREEMPTION_NOTICES: all, ...env }).detectors.map((one) => (one.source === 'azure' ? one.url : one.endpoint));
-    assert.deepEqual(where({ JOBQ_AWS_IMDS_ENDPOINT: 'http://127.0.0.1:81', JOBQ_GCP_METADATA_ENDPOINT: 'http://127.0.0.1:82/', JOBQ_IMDS_ENDPOINT: 'http://127.0.0.1:83' }), [
+    const ours = {
+      JOBQ_AWS_IMDS_ENDPOINT: 'http://127.0.0.1:81',
+      JOBQ_GCP_METADATA_ENDPOINT: 'http://127.0.0.1:82/',
+      JOBQ_IMDS_ENDPOINT: 'http://127.0.0.1:83',
+    };
+    assert.deepEqual(where(ours), [
       'http://127.0.0.1:81',
       'http://127.0.0.1:82',
       'http://127.0.0.1:83/metadata/scheduledevents?api-version=2020-07-01',
     ]);
-    assert.deepEqual(where({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://[fd00:ec2::254]', GCE_METADATA_HOST: '169.254.169.254:8080', JOBQ_IMDS_ENDPOINT: 'http://127.0.0.1:83/custom?x=1' }), [
+    const sdks = {
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://[fd00:ec2::254]',
+      GCE_METADATA_HOST: '169.254.169.254:8080',
+      JOBQ_IMDS_ENDPOINT: 'http://127.0.0.1:83/custom?x=1',
+    };
+    assert.deepEqual(where(sdks), [
       'http://[fd00:ec2::254]',
       'http://169.254.169.254:8080',
       'http://127.0.0.1:83/custom?x=1',
@@ -120,9 +139,15 @@ describe('notice options', () => {
   });
 
   it('JOBQ_DISABLE_SCHEDULED_EVENTS, JOBQ_PREEMPTION_MARGIN and JOBQ_DRAIN_ON_REBALANCE', () => {
-    const env = { JOBQ_PREEMPTION_NOTICES: 'azure', JOBQ_DISABLE_SCHEDULED_EVENTS: 'True', JOBQ_PREEMPTION_MARGIN: '30', JOBQ_DRAIN_ON_REBALANCE: '1' };
+    const env = {
+      JOBQ_PREEMPTION_NOTICES: 'azure',
+      JOBQ_DISABLE_SCHEDULED_EVENTS: 'True',
+      JOBQ_PREEMPTION_MARGIN: '30',
+      JOBQ_DRAIN_ON_REBALANCE: '1',
+    };
     const resolved = resolve(env);
-    assert.equal(resolved.detectors[0]?.source === 'azure' && resolved.detectors[0].ignoredBecause, 'JOBQ_DISABLE_SCHEDULED_EVENTS=1');
+    const [azure] = resolved.detectors;
+    assert.equal(azure?.source === 'azure' && azure.ignoredBecause, 'JOBQ_DISABLE_SCHEDULED_EVENTS=1');
     assert.equal(resolved.marginMs, 30_000);
     assert.equal(resolved.drainOnRebalance, true);
     assert.equal(resolve({ JOBQ_PREEMPTION_MARGIN: '1m' }).marginMs, 60_000);
@@ -143,10 +168,8 @@ describe('no platform recognised: no metadata request at all', () => {
     };
     const log = new MemoryLog();
     const idle = new NoticeWatch(resolve(env).detectors, { sink: new RecordingSink(), logger: log.logger });
-    const running = new NoticeWatch(resolve({ JOBQ_PREEMPTION_NOTICES: 'azure', JOBQ_IMDS_ENDPOINT: await control.start() }).detectors, {
-      sink: new RecordingSink(),
-      logger: log.logger,
-    });
+    const controlled = resolve({ JOBQ_PREEMPTION_NOTICES: 'azure', JOBQ_IMDS_ENDPOINT: await control.start() });
+    const running = new NoticeWatch(controlled.detectors, { sink: new RecordingSink(), logger: log.logger });
     try {
       idle.start();
       running.start();
