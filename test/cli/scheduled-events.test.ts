@@ -55,4 +55,10 @@ describe('Azure scheduled events (CLI against a local metadata endpoint)', () =>
     assert.doesNotMatch(worker.output, /heard-term/);
     assert.equal((await runCli(['local/ignored', 'size'], { env: home.env })).stdout.trim(), '0');
   });
+
+  it('a bad notice setting is a usage error naming the variable', async () => {
+    const result = await runCli(['local/evicted', 'worker'], { env: { ...env, JOBQ_PREEMPTION_NOTICES: 'azure,oracle' } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /invalid JOBQ_PREEMPTION_NOTICES "azure,oracle"/);
+  });
 });

@@ -80,20 +80,18 @@ export class AwsSpotNotices implements NoticeDetector {
 
   private async poll(signal: AbortSignal): Promise<number> {
     const failures: unknown[] = [];
-    try {
-      await this.session(signal); // no token, no reads: one failure a round, not three
+    const attempt = async (step: () => Promise<void>): Promise<void> => {
       try {
-        this.reporter.report(this.instanceAction(await this.read(instanceActionPath, signal)));
+        await step();
       } catch (err) {
         failures.push(err);
       }
-      try {
-        this.rebalance(await this.read(rebalancePath, signal));
-      } catch (err) {
-        failures.push(err);
-      }
-    } catch (err) {
-      failures.push(err);
+    };
+    await attempt(async () => void (await this.session(signal)));
+    if (failures.length === 0) {
+      // Each read on its own: a failed one neither hides nor withdraws what the other says.
+      await attempt(async () => this.reporter.report(this.instanceAction(await this.read(instanceActionPath, signal))));
+      await attempt(async () => this.rebalance(await this.read(rebalancePath, signal)));
     }
     if (signal.aborted) return 0;
     if (failures.length > 0) this.failures.failed(failures[0]);

@@ -119,11 +119,12 @@ export class AzureScheduledEvents implements NoticeDetector {
       signal,
     });
     if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-    const document = JSON.parse(response.body) as unknown;
-    if (typeof document !== 'object' || document === null || !Array.isArray((document as { Events?: unknown }).Events)) {
+    const document = JSON.parse(response.body) as { DocumentIncarnation?: unknown; Events?: unknown } | null;
+    if (typeof document !== 'object' || document === null || !Array.isArray(document.Events)) {
       throw new Error('the answer is not a scheduled-events document');
     }
-    return document as ScheduledEventsDocument;
+    const events = document.Events.filter((event): event is ScheduledEvent => typeof event === 'object' && event !== null);
+    return { DocumentIncarnation: document.DocumentIncarnation, Events: events };
   }
 
   /** This machine's name, or undefined when it cannot be learnt now. */

@@ -125,6 +125,24 @@ describe('AWS spot notices detector (IMDSv2)', () => {
     assert.equal(log.events('notice_endpoint_recovered').length, 1);
   });
 
+  it('an endpoint nobody listens on is logged once, however often it is tried', async () => {
+    const log = new MemoryLog();
+    const nobody = 'http://127.0.0.1:1';
+    const detector = new AwsSpotNotices({ endpoint: nobody, intervalMs: 20, sink: new RecordingSink(), logger: log.logger });
+    running.push(detector);
+    detector.start();
+    await waitFor(() => log.events('notice_endpoint_error').length > 0);
+    const first = log.events('notice_endpoint_error')[0]?.msg ?? '';
+    assert.match(first, /ECONNREFUSED/);
+    // Tried again every 20 ms: wait for a stand-in's requests to be sure time has passed, then count the lines.
+    const from = fake.requests;
+    const control = new AwsSpotNotices({ endpoint, intervalMs: 20, sink: new RecordingSink(), logger: new MemoryLog().logger });
+    running.push(control);
+    control.start();
+    await waitFor(() => fake.requests >= from + 20);
+    assert.equal(log.events('notice_endpoint_error').length, 1, log.toString());
+  });
+
   it('garbage neither raises nor withdraws a notice; the detector goes on', async () => {
     const { sink, log } = start();
     fake.interrupt('terminate', new Date(Date.now() + 60_000));
