@@ -1,3 +1,7 @@
+/**
+ * The worker hears Azure scheduled events (through the CLI, against the
+ * stand-in for the metadata service in test/helpers/fake-azure-metadata.ts).
+ */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
