@@ -37,14 +37,23 @@ export class MetadataClient {
 
   async request(url: string, init: MetadataRequest): Promise<MetadataResponse> {
     const { agent, request } = await (this.http ??= loadHttp());
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), init.timeoutMs);
+    // One controller per request, aborted by the deadline or by the caller. (Not AbortSignal.any:
+    // signals composed on a long-lived one have been a source of leaks in Node, and a detector runs for days.)
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, init.timeoutMs);
+    const onAbort = (): void => abort.abort();
+    init.signal.addEventListener('abort', onAbort, { once: true });
+    if (init.signal.aborted) abort.abort();
     try {
       const response = await request(url, {
         method: init.method ?? 'GET',
         headers: init.headers,
         dispatcher: agent,
-        signal: AbortSignal.any([init.signal, deadline.signal]),
+        signal: abort.signal,
         headersTimeout: init.timeoutMs,
         bodyTimeout: init.timeoutMs,
       });
@@ -59,12 +68,11 @@ export class MetadataClient {
         body,
       };
     } catch (err) {
-      if (deadline.signal.aborted && !init.signal.aborted) {
-        throw new Error(`no answer within ${init.timeoutMs} ms`, { cause: err });
-      }
+      if (timedOut && !init.signal.aborted) throw new Error(`no answer within ${init.timeoutMs} ms`, { cause: err });
       throw err;
     } finally {
       clearTimeout(timer);
+      init.signal.removeEventListener('abort', onAbort);
     }
   }
 
