@@ -26,6 +26,7 @@ const stopExitCodes: Record<StopSource, number> = {
   'max-failures': ExitCode.failure,
   'control-stop': 0,
   'control-drain': 0,
+  rebalance: 0,
   abort: 0,
 };
 

@@ -99,6 +99,8 @@ export class Worker {
     });
     this.broker = new SignalBroker({
       preemptionTimeoutMs: this.options.preemptionTimeoutMs,
+      preemptionMarginMs: this.options.preemptionNotices.marginMs,
+      drainOnRebalance: this.options.preemptionNotices.drainOnRebalance,
       onListenerError: (err) => this.logger.error(`stop handling failed: ${errorMessage(err)}`),
     });
     this.parts = queueParts(queue, processor, {
@@ -163,7 +165,20 @@ export class Worker {
 
   private async runOnce(): Promise<WorkerResult> {
     if (this.closing) throw new UsageError('this worker is closed: make a new one to run again');
-    this.broker.subscribe({ changed: (phase, reason) => this.logger.warn({ event: 'worker_phase', phase }, reason) });
+    this.broker.subscribe({
+      changed: (phase, reason) => this.logger.warn({ event: 'worker_phase', phase }, reason),
+      notice: (source, notice) => {
+        if (notice === undefined) {
+          this.logger.warn({ event: 'preemption_cleared', source }, `${source} preemption notice withdrawn`);
+          return;
+        }
+        const deadline = notice.deadline?.toISOString() ?? null;
+        this.logger.warn(
+          { event: 'preemption_detected', source, deadline, detail: notice.detail },
+          `${source} preemption notice: ${notice.detail}${deadline === null ? '' : ` (the machine goes at ${deadline})`}`,
+        );
+      },
+    });
     const { sources, signals } = attachStopSources(
       { broker: this.broker, queueName: this.queue.name, takeControl: () => this.queue.takeControl(), logger: this.logger },
       this.options,

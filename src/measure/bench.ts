@@ -148,7 +148,7 @@ async function measure(
   const worker = new Worker(timed, processor, {
     numWorkers: concurrency,
     controlIntervalMs: 0,
-    scheduledEvents: false,
+    preemptionNotices: { sources: 'off' },
   });
   const rss = sampleRss();
   const start = performance.now();

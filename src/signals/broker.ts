@@ -16,7 +16,19 @@
  * Interrupts (SIGTERM/SIGINT) escalate: the first starts a brace (SIGTERM) or a
  * cancelling stop (SIGINT); a second during any stop skips the brace and stops
  * for good; a third SIGKILLs the running tasks. A resume resets the count.
+ *
+ * Preemption notices (SPEC §6.2; the broker is the detectors' NoticeSink)
+ * stand one per cloud. While any stands, a running worker braces as for
+ * SIGTERM and cannot resume; a notice during a stop turns a drain into a
+ * cancel (the machine goes away regardless). The earliest deadline among them
+ * arms one timer at `deadline − preemptionMarginMs`: then whatever still runs
+ * is SIGKILLed, so that its lease goes back while the machine still exists.
+ * When the last notice is withdrawn the timer is cleared and a brace that
+ * only notices started ends at once. An AWS rebalance recommendation drains
+ * the worker when `drainOnRebalance` is set.
  */
+import type { NoticeSink, NoticeSource, PreemptionNotice } from './notices/notice.js';
+
 
 export type StopSource =
   | 'SIGTERM'
@@ -27,6 +39,7 @@ export type StopSource =
   | 'max-failures'
   | 'control-stop'
   | 'control-drain'
+  | 'rebalance'
   | 'abort';
 
 export type BrokerPhase = 'running' | 'braced' | 'stopping';
@@ -41,6 +54,8 @@ export interface BrokerListener {
   resumed?(): void;
   /** Phase changes, for logging. */
   changed?(phase: BrokerPhase, reason: string): void;
+  /** A cloud's preemption notice now stands (or changed), or (undefined) was withdrawn. */
+  notice?(source: NoticeSource, notice: PreemptionNotice | undefined): void;
 }
 
 /** What the worker loop sees of the broker. */
@@ -59,14 +74,18 @@ export interface StopBroker {
 export interface BrokerOptions {
   /** How long a brace waits to be killed before work may resume, ms (default 120 s). */
   preemptionTimeoutMs: number;
+  /** SIGKILL what still runs this long before a preemption notice's deadline, ms (default 10 s). */
+  preemptionMarginMs?: number;
+  /** An AWS rebalance recommendation drains the worker (default false). */
+  drainOnRebalance?: boolean;
   /** Called when a listener throws; the broker goes on. */
   onListenerError?: (err: unknown) => void;
 }
 
 /** Sources whose running tasks finish normally instead of getting SIGTERM. */
-const drainingSources = new Set<StopSource>(['SIGUSR1', 'control-drain']);
+const drainingSources = new Set<StopSource>(['SIGUSR1', 'control-drain', 'rebalance']);
 
-export class SignalBroker implements StopBroker {
+export class SignalBroker implements StopBroker, NoticeSink {
   private phaseValue: BrokerPhase = 'running';
   private finalSource: StopSource | undefined;
   private interrupts = 0;
@@ -74,6 +93,9 @@ export class SignalBroker implements StopBroker {
   private braceTimerDone = false;
   private preemptionAnnounced = false;
   private killed = false;
+  /** The preemption notices that stand, one per cloud. */
+  private readonly notices = new Map<NoticeSource, PreemptionNotice>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<BrokerListener>();
   private waiters: Array<(running: boolean) => void> = [];
   private pauseController = new AbortController();
@@ -136,26 +158,60 @@ export class SignalBroker implements StopBroker {
     }
   }
 
-  /** The scheduled-events poller's view: is a preemption announced for this machine? */
-  setPreemptionAnnounced(announced: boolean): void {
+  /** The earliest deadline among the notices that stand. */
+  get preemptionDeadline(): Date | undefined {
+    let earliest: Date | undefined;
+    for (const { deadline } of this.notices.values()) {
+      if (deadline !== undefined && (earliest === undefined || deadline < earliest)) earliest = deadline;
+    }
+    return earliest;
+  }
+
+  /** A detector's report (NoticeSink): a notice from `source` stands, changed, or (undefined) was withdrawn. */
+  preemption(source: NoticeSource, notice: PreemptionNotice | undefined): void {
+    if (notice === undefined && !this.notices.has(source)) return;
+    if (notice) this.notices.set(source, notice);
+    else this.notices.delete(source);
+    this.emit((l) => l.notice?.(source, notice));
+    this.armDeadline();
+    const announced = this.notices.size > 0;
+    if (announced && this.phaseValue === 'stopping') this.emit((l) => l.cancelRunning?.());
     if (announced === this.preemptionAnnounced) return;
     this.preemptionAnnounced = announced;
-    if (announced && this.phaseValue === 'running') {
-      this.brace('Preempt event', false);
-    } else if (!announced) {
-      this.maybeResume();
-    }
+    if (announced && this.phaseValue === 'running') this.brace(`${source} preemption notice`, false);
+    else if (!announced) this.maybeResume();
+  }
+
+  /** A detector's early warning (NoticeSink): drains the worker when asked to. */
+  rebalance(): void {
+    if (this.options.drainOnRebalance && this.phaseValue === 'running') this.request('rebalance');
   }
 
   /** Ends the broker: timers cleared, waiters told to stop. */
   dispose(): void {
     if (this.braceTimer) clearTimeout(this.braceTimer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.listeners.clear();
     if (this.phaseValue !== 'stopping') {
       this.phaseValue = 'stopping';
       this.pauseController.abort();
     }
     this.flushWaiters(false);
+  }
+
+  /** One timer at the earliest deadline less the margin; none without a deadline. */
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    const deadline = this.preemptionDeadline;
+    if (deadline === undefined) return;
+    const delay = Math.max(0, deadline.getTime() - (this.options.preemptionMarginMs ?? 10_000) - Date.now());
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.emit((l) => l.changed?.(this.phaseValue, `preemption at ${deadline.toISOString()}: killing running tasks now`));
+      this.emit((l) => l.killRunning?.());
+    }, delay);
+    this.deadlineTimer.unref();
   }
 
   private brace(reason: string, timed: boolean): void {

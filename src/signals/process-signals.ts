@@ -1,33 +1,43 @@
 /**
- * The only place in jobq that listens to process signals: it forwards
- * SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 to a broker. Releasing the returned
- * handle stops the forwarding. With `untilExit`, the handlers then stay
- * installed, ignoring late signals, until the process exits: a process whose
- * job was this worker (the CLI) is finishing its cleanup, and a signal's
- * default action must not kill it and replace its exit code.
+ * The only place in jobq that listens to process signals: it forwards them to
+ * a broker as the signal map says (SPEC §6.1; JOBQ_SIGNAL_MAP may give a
+ * signal another meaning on a scheduler, or `ignore` it). Releasing the
+ * returned handle stops the forwarding. With `untilExit`, the handlers then
+ * stay installed, ignoring late signals, until the process exits: a process
+ * whose job was this worker (the CLI) is finishing its cleanup, and a
+ * signal's default action must not kill it and replace its exit code.
  */
 import type { StopSource } from './broker.js';
-
-const forwarded = ['SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2'] as const satisfies readonly (NodeJS.Signals & StopSource)[];
+import { defaultSignalMap, type SignalAction, type SignalMap } from './signal-map.js';
 
 export interface SignalTarget {
   request(source: StopSource): void;
 }
 
 export interface ForwardOptions {
-  /** Called with each signal received while forwarding (for a log line). */
-  onSignal?: (signal: NodeJS.Signals) => void;
+  /** What each signal means (default: SIGTERM preempt, SIGINT interrupt, SIGUSR1 drain, SIGUSR2 stop). */
+  map?: SignalMap;
+  /** Called with each signal received while forwarding, and what it means (for a log line). */
+  onSignal?: (signal: NodeJS.Signals, action: SignalAction) => void;
   /** Keep ignoring these signals after release, until the process exits (default false). */
   untilExit?: boolean;
 }
 
+/** The stop each action asks for: the one its signal asks for by default. */
+const sourceOf: Record<Exclude<SignalAction, 'ignore'>, StopSource> = {
+  preempt: 'SIGTERM',
+  interrupt: 'SIGINT',
+  drain: 'SIGUSR1',
+  stop: 'SIGUSR2',
+};
+
 export function forwardProcessSignals(target: SignalTarget, options: ForwardOptions = {}): { release(): void } {
   let forwarding = true;
-  const handlers = forwarded.map((signal) => {
+  const handlers = [...(options.map ?? defaultSignalMap)].map(([signal, action]) => {
     const handler = (): void => {
       if (!forwarding) return;
-      options.onSignal?.(signal);
-      target.request(signal);
+      options.onSignal?.(signal, action);
+      if (action !== 'ignore') target.request(sourceOf[action]);
     };
     process.on(signal, handler);
     return [signal, handler] as const;

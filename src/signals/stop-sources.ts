@@ -1,7 +1,8 @@
 /**
- * Wires the stop sources of SPEC §6.1 to a broker: process signals, the PID
- * file that lets `jobq signal` find the worker, Azure scheduled events, the
- * control channel (`jobq downscale`), the time limit and an AbortSignal. Each
+ * Wires the stop sources of SPEC §6.1 to a broker: process signals (as
+ * JOBQ_SIGNAL_MAP says), the PID file that lets `jobq signal` find the
+ * worker, the clouds' preemption notices, the control channel (`jobq
+ * downscale`), the time limit and an AbortSignal. Each
  * source is a small object; `attachStopSources` starts the ones the options
  * ask for and hands back their cleanup steps: process signals apart, as they
  * are released last, once the worker has nothing left to do.
@@ -14,7 +15,11 @@ import type { StopSource } from './broker.js';
 import { ControlListener } from './control-channel.js';
 import { writePidFile } from './pid-files.js';
 import { forwardProcessSignals } from './process-signals.js';
-import { ScheduledEventsPoller, scheduledEventsFromEnv } from './scheduled-events.js';
+import { resolveNoticeOptions, type NoticeOptions, type ResolvedNoticeOptions } from './notices/options.js';
+import { readDmiIdentity } from './notices/platform.js';
+import { NoticeWatch } from './notices/watch.js';
+import type { NoticeSink } from './notices/notice.js';
+import { parseSignalMap, signalMapFromEnv, type SignalMap } from './signal-map.js';
 import { startTimeLimit } from './time-limit.js';
 
 export interface StopSourceOptions {
@@ -30,8 +35,14 @@ export interface StopSourceOptions {
   handleSignals?: boolean;
   /** Keep a PID file for `jobq signal` (default false; the CLI sets it). */
   writePidFile?: boolean;
-  /** Poll Azure scheduled events (default: from the environment, SPEC §6.3); false turns it off. */
-  scheduledEvents?: { url: string; act: boolean } | false;
+  /**
+   * Which clouds' preemption notices to watch for and how (default: those of
+   * the platform this machine is recognised as, from JOBQ_PREEMPTION_NOTICES
+   * and the endpoint variables; `{ sources: 'off' }` watches none).
+   */
+  preemptionNotices?: NoticeOptions;
+  /** What process signals mean, as JOBQ_SIGNAL_MAP writes it: `USR1=preempt,…` (default JOBQ_SIGNAL_MAP). */
+  signalMap?: string;
   /** How often to look for control messages (`jobq downscale`), ms (default JOBQ_CONTROL_INTERVAL, else 10 s); 0 turns it off. */
   controlIntervalMs?: number;
   /** Aborting stops the worker like SIGUSR2: running tasks are stopped and released. */
@@ -43,7 +54,8 @@ export interface ResolvedStopSourceOptions {
   readonly preemptionTimeoutMs: number;
   readonly handleSignals: boolean;
   readonly writePidFile: boolean;
-  readonly scheduledEvents: { readonly url: string; readonly act: boolean } | false;
+  readonly preemptionNotices: ResolvedNoticeOptions;
+  readonly signalMap: SignalMap;
   readonly controlIntervalMs: number;
   readonly signal: AbortSignal | undefined;
 }
@@ -54,7 +66,11 @@ export const stopSourceDefaults = {
   controlIntervalMs: 10_000,
 } as const;
 
-export function resolveStopSourceOptions(options: StopSourceOptions, environment: JobqEnvironment): ResolvedStopSourceOptions {
+export function resolveStopSourceOptions(
+  options: StopSourceOptions,
+  environment: JobqEnvironment,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedStopSourceOptions {
   const d = stopSourceDefaults;
   return {
     timeLimitMs: durationOption(options.timeLimitMs ?? environment.timeLimitMs ?? d.timeLimitMs, 'timeLimitMs'),
@@ -64,7 +80,13 @@ export function resolveStopSourceOptions(options: StopSourceOptions, environment
     ),
     handleSignals: options.handleSignals ?? false,
     writePidFile: options.writePidFile ?? false,
-    scheduledEvents: options.scheduledEvents ?? scheduledEventsFromEnv() ?? false,
+    // Read only when notices may be watched: it looks at the firmware's identity files.
+    preemptionNotices: resolveNoticeOptions(
+      options.preemptionNotices ?? {},
+      env,
+      options.preemptionNotices?.sources === 'off' ? { dir: '(not read)' } : readDmiIdentity(),
+    ),
+    signalMap: options.signalMap === undefined ? signalMapFromEnv(env) : parseSignalMap(options.signalMap, 'signalMap'),
     controlIntervalMs: durationOption(
       options.controlIntervalMs ?? environment.controlIntervalMs ?? d.controlIntervalMs,
       'controlIntervalMs',
@@ -75,10 +97,9 @@ export function resolveStopSourceOptions(options: StopSourceOptions, environment
 
 /** What the sources act on: the broker, and the worker's queue for its name and control channel. */
 export interface StopSourceTarget {
-  readonly broker: {
+  readonly broker: NoticeSink & {
     readonly phase: string;
     request(source: StopSource): void;
-    setPreemptionAnnounced(announced: boolean): void;
   };
   readonly queueName: string;
   takeControl(): Promise<string | undefined>;
@@ -98,7 +119,8 @@ export function attachStopSources(target: StopSourceTarget, options: ResolvedSto
   const signals: CleanupStep[] = [];
   if (options.handleSignals) {
     const forwarding = forwardProcessSignals(broker, {
-      onSignal: (signal) => logger.warn({ event: 'signal', signal }, `received ${signal}`),
+      map: options.signalMap,
+      onSignal: (signal, action) => logger.warn({ event: 'signal', signal, action }, `received ${signal} (${action})`),
       untilExit: true,
     });
     signals.push({ name: 'process signals', run: () => forwarding.release() });
@@ -111,13 +133,10 @@ export function attachStopSources(target: StopSourceTarget, options: ResolvedSto
     steps.push({ name: 'abort signal', run: () => abortSignal.removeEventListener('abort', onAbort) });
   }
   if (options.writePidFile) steps.push({ name: 'PID file', run: writePidFile(target.queueName) });
-  if (options.scheduledEvents) {
-    const poller = new ScheduledEventsPoller({
-      ...options.scheduledEvents,
-      logger,
-      onPreemption: (announced) => broker.setPreemptionAnnounced(announced),
-    }).start();
-    steps.push({ name: 'scheduled events', run: () => poller.stop() });
+  if (options.preemptionNotices.detectors.length > 0) {
+    const watch = new NoticeWatch(options.preemptionNotices.detectors, { sink: broker, logger });
+    watch.start();
+    steps.push({ name: 'preemption notices', run: () => watch.stop() });
   }
   if (options.controlIntervalMs > 0) {
     const control = new ControlListener({

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { exitCodeForStop } from '../../src/exit-codes.js';
 import { SignalBroker, type BrokerPhase, type StopSource } from '../../src/signals/broker.js';
+import type { NoticeSource } from '../../src/signals/notices/notice.js';
 
 const BRACE_MS = 120_000;
 
@@ -30,12 +31,21 @@ async function runnable(broker: SignalBroker): Promise<boolean | 'pending'> {
   return Promise.race([broker.whenRunnable(), new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
 }
 
+/** A preemption notice from `source` (Azure by default), with a deadline if given. */
+function announce(broker: SignalBroker, source: NoticeSource = 'azure', deadline?: Date): void {
+  broker.preemption(source, { source, deadline, detail: `${source} says the machine goes` });
+}
+
+function withdraw(broker: SignalBroker, source: NoticeSource = 'azure'): void {
+  broker.preemption(source, undefined);
+}
+
 function exitCode(broker: SignalBroker): number {
   return exitCodeForStop(broker.stopSource);
 }
 
 describe('signal broker (SPEC §6.1)', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
   afterEach(() => mock.timers.reset());
 
   it('starts running: tasks may be leased, no stop source', async () => {
@@ -65,10 +75,10 @@ describe('signal broker (SPEC §6.1)', () => {
 
     it('an announced preemption: brace like SIGTERM; work resumes as soon as the event is gone', async () => {
       const { broker, calls } = subject();
-      broker.setPreemptionAnnounced(true);
+      announce(broker);
       assert.equal(broker.phase, 'braced');
       assert.deepEqual(calls, ['cancel']);
-      broker.setPreemptionAnnounced(false);
+      withdraw(broker);
       assert.equal(broker.phase, 'running', 'no timer to wait out for a brace the event alone started');
       assert.deepEqual(calls, ['cancel', 'resumed']);
     });
@@ -166,10 +176,10 @@ describe('signal broker (SPEC §6.1)', () => {
     it('a preemption still announced when the brace timer ends keeps the brace; its withdrawal resumes', () => {
       const { broker, calls } = subject();
       broker.request('SIGTERM');
-      broker.setPreemptionAnnounced(true);
+      announce(broker);
       mock.timers.tick(BRACE_MS);
       assert.equal(broker.phase, 'braced', 'the event still stands');
-      broker.setPreemptionAnnounced(false);
+      withdraw(broker);
       assert.equal(broker.phase, 'running');
       assert.deepEqual(calls, ['cancel', 'resumed']);
     });
@@ -177,20 +187,21 @@ describe('signal broker (SPEC §6.1)', () => {
     it('a preemption withdrawn before the brace timer ends: the brace waits for the timer', () => {
       const { broker } = subject();
       broker.request('SIGTERM');
-      broker.setPreemptionAnnounced(true);
-      broker.setPreemptionAnnounced(false);
+      announce(broker);
+      withdraw(broker);
       assert.equal(broker.phase, 'braced', 'a SIGTERM brace lasts its timeout');
       mock.timers.tick(BRACE_MS);
       assert.equal(broker.phase, 'running');
     });
 
-    it('an announced preemption during a stop changes nothing', () => {
+    it('an announced preemption during a stop keeps the stop and its exit code; running tasks are cancelled', () => {
       const { broker, calls } = subject();
       broker.request('SIGUSR2');
-      broker.setPreemptionAnnounced(true);
-      broker.setPreemptionAnnounced(false);
+      announce(broker);
+      withdraw(broker);
       assert.equal(broker.phase, 'stopping');
-      assert.deepEqual(calls, ['cancel']);
+      assert.equal(exitCode(broker), 0);
+      assert.deepEqual(calls, ['cancel', 'cancel'], 'a second cancel, which a cancelled task ignores');
     });
 
     it('a resume starts the interrupt count again: a SIGTERM after a resume braces again', () => {
@@ -204,11 +215,91 @@ describe('signal broker (SPEC §6.1)', () => {
 
     it('a graceful source during a brace stops for good without another SIGTERM to the tasks', () => {
       const { broker, calls } = subject();
-      broker.setPreemptionAnnounced(true);
+      announce(broker);
       broker.request('SIGUSR1');
       assert.equal(broker.phase, 'stopping');
       assert.equal(exitCode(broker), 0);
       assert.deepEqual(calls, ['cancel']);
+    });
+  });
+
+  describe('preemption notices with a deadline', () => {
+    const MARGIN_MS = 10_000;
+    function noticed(options: { drainOnRebalance?: boolean } = {}): ReturnType<typeof subject> {
+      const made = subject();
+      const broker = new SignalBroker({ preemptionTimeoutMs: BRACE_MS, preemptionMarginMs: MARGIN_MS, ...options });
+      made.broker.dispose();
+      broker.subscribe({
+        cancelRunning: () => made.calls.push('cancel'),
+        killRunning: () => made.calls.push('kill'),
+        resumed: () => made.calls.push('resumed'),
+        changed: (phase) => made.phases.push(phase),
+        notice: (source, notice) => made.calls.push(notice ? `noticed ${source}` : `cleared ${source}`),
+      });
+      return { ...made, broker };
+    }
+
+    it('braces at once and SIGKILLs what still runs the margin before the deadline, whatever the kill timeout', () => {
+      const { broker, calls } = noticed();
+      announce(broker, 'aws', new Date(30_000));
+      assert.equal(broker.phase, 'braced');
+      assert.deepEqual(calls, ['noticed aws', 'cancel']);
+      mock.timers.tick(30_000 - MARGIN_MS - 1);
+      assert.deepEqual(calls, ['noticed aws', 'cancel'], 'not before deadline - margin');
+      mock.timers.tick(1);
+      assert.deepEqual(calls, ['noticed aws', 'cancel', 'kill']);
+      assert.equal(broker.phase, 'braced', 'the machine is going: no way back while the notice stands');
+    });
+
+    it('a deadline closer than the margin kills at once', () => {
+      const { broker, calls } = noticed();
+      announce(broker, 'gcp', new Date(5_000));
+      mock.timers.tick(0);
+      assert.deepEqual(calls, ['noticed gcp', 'cancel', 'kill']);
+    });
+
+    it('the earliest deadline among the clouds counts; a withdrawn notice re-arms for the one left', () => {
+      const { broker, calls } = noticed();
+      announce(broker, 'azure', new Date(100_000));
+      announce(broker, 'aws', new Date(40_000));
+      assert.equal(broker.preemptionDeadline?.getTime(), 40_000);
+      withdraw(broker, 'aws');
+      assert.equal(broker.phase, 'braced', 'the Azure notice still stands');
+      mock.timers.tick(40_000);
+      assert.ok(!calls.includes('kill'), 'the withdrawn deadline no longer kills');
+      mock.timers.tick(100_000 - MARGIN_MS - 40_000);
+      assert.ok(calls.includes('kill'));
+    });
+
+    it('withdrawn before the deadline: no kill, and work resumes', () => {
+      const { broker, calls } = noticed();
+      announce(broker, 'azure', new Date(60_000));
+      withdraw(broker, 'azure');
+      mock.timers.tick(120_000);
+      assert.equal(broker.phase, 'running');
+      assert.deepEqual(calls, ['noticed azure', 'cancel', 'cleared azure', 'resumed']);
+    });
+
+    it('a notice during a drain turns it into a cancel, and the deadline still kills', () => {
+      const { broker, calls } = noticed();
+      broker.request('SIGUSR1');
+      assert.deepEqual(calls, []);
+      announce(broker, 'aws', new Date(20_000));
+      assert.deepEqual(calls, ['noticed aws', 'cancel']);
+      mock.timers.tick(10_000);
+      assert.deepEqual(calls, ['noticed aws', 'cancel', 'kill']);
+      assert.equal(exitCode(broker), 0, 'the drain still decides the exit code');
+    });
+
+    it('a rebalance recommendation drains only when asked to', () => {
+      const quiet = noticed();
+      quiet.broker.rebalance();
+      assert.equal(quiet.broker.phase, 'running');
+      const draining = noticed({ drainOnRebalance: true });
+      draining.broker.rebalance();
+      assert.equal(draining.broker.phase, 'stopping');
+      assert.deepEqual(draining.calls, [], 'a drain lets running tasks finish');
+      assert.equal(exitCode(draining.broker), 0);
     });
   });
 
