@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import type { Processor } from '../processors/processor.js';
 import { createShellProcessor } from '../processors/shell/shell.js';
-import { prepareTasks, pushBodies, shellTaskKwargs } from '../push.js';
+import { pushKwargs, pushTargetOf, shellTaskKwargs } from '../push.js';
 import { JobQueue } from '../queue.js';
 import { createTask, type Kwargs } from '../task/task.js';
 import { Worker } from '../worker/worker.js';
@@ -139,8 +139,7 @@ async function measure(
   const recorder = new LatencyRecorder(onSettle);
   const timed = new JobQueue(timedBackend(queue.backend, queue.name, recorder), queue.name);
   const enqueueStart = performance.now();
-  const { bodies } = prepareTasks(timed, Array.from({ length: count }, () => kwargsFor(kind)));
-  await pushBodies(timed, bodies);
+  await pushKwargs(pushTargetOf(timed), Array.from({ length: count }, () => kwargsFor(kind)));
   const enqueueMs = performance.now() - enqueueStart;
 
   const processor = await createProcessorFor(kind, concurrency);

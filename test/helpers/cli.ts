@@ -80,7 +80,7 @@ export class CliProcess {
 export function startCli(args: readonly string[], options: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, JOBQ_LOG_LEVEL: undefined, JOBQ_QUEUE: undefined, ...options.env },
+    env: { ...process.env, JOBQ_LOG_LEVEL: undefined, JOBQ_QUEUE: undefined, JOBQ_STORAGE: undefined, JOBQ_STORAGE_QUEUE: undefined, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   if (options.input !== undefined) child.stdin?.end(options.input);
