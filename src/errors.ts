@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'TASK_TOO_LARGE'
   | 'BACKEND'
   | 'PUSH_INCOMPLETE'
+  | 'EMPTY_QUEUE'
   | 'NOT_IMPLEMENTED';
 
 export class JobqError extends Error {
@@ -70,6 +71,14 @@ export class BackendError extends JobqError {
     super('BACKEND', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BackendError';
     this.permanent = options?.permanent ?? false;
+  }
+}
+
+/** A queue with nothing to show where something was asked for (`peek`, as the reference's EmptyQueue). */
+export class EmptyQueueError extends JobqError {
+  constructor(message: string) {
+    super('EMPTY_QUEUE', message);
+    this.name = 'EmptyQueueError';
   }
 }
 
