@@ -9,13 +9,14 @@
  *   COMMAND-WORDS [--queue SPEC] [--log-level L] [GLOBAL FLAGS…] REST
  *
  * A spec is a word with a `/` that comes before the command's first word;
- * `-v`/`-q` (repeatable, `-vv`) become one `--log-level`. Which flags take a
+ * `-v`/`-q` (repeatable, `-vv`) become one `--log-level`, counted from the
+ * level given with --log-level or JOBQ_LOG_LEVEL (default info). Which flags take a
  * value (so that `-c -v` keeps `-v` as the command) comes from oclif's
  * manifest of the commands.
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { levelFromVerbosity } from '../log/logger.js';
+import { isLogLevel, levelFromVerbosity } from '../log/logger.js';
 
 const verbosityToken = /^-(v+|q+)$/;
 /** Global flags that take a value. */
@@ -51,8 +52,13 @@ export function valueFlagsFromManifest(manifestFile: string | URL): Set<string> 
  * commands. Throws a UsageError for two different specs or a global flag
  * without its value.
  */
-export function rewriteArgv(argv: readonly string[], valueFlags: ReadonlySet<string> = globalValueFlags): string[] {
+export function rewriteArgv(
+  argv: readonly string[],
+  valueFlags: ReadonlySet<string> = globalValueFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   let spec: string | undefined;
+  let level: string | undefined;
   let verbose = 0;
   let quiet = 0;
   const globals: string[] = [];
@@ -77,6 +83,7 @@ export function rewriteArgv(argv: readonly string[], valueFlags: ReadonlySet<str
       if (inlineValue === undefined) index += 1;
       if (value === undefined) throw new UsageError(`${name} needs a value`);
       if (name === '--queue') spec = setSpec(spec, value);
+      else if (name === '--log-level') level = value;
       else globals.push(name, value);
       continue;
     }
@@ -101,7 +108,13 @@ export function rewriteArgv(argv: readonly string[], valueFlags: ReadonlySet<str
   if (help || (commandEnd === 0 && kept.includes('--version'))) return kept;
   const inserted: string[] = [];
   if (spec !== undefined) inserted.push('--queue', spec);
-  if (verbose !== 0 || quiet !== 0) inserted.push('--log-level', levelFromVerbosity(verbose, quiet));
+  const base = level ?? env['JOBQ_LOG_LEVEL'];
+  if (verbose !== 0 || quiet !== 0) {
+    // An unknown level is left to oclif, which names the choices.
+    inserted.push('--log-level', base === undefined || isLogLevel(base) ? levelFromVerbosity(verbose, quiet, base) : base);
+  } else if (level !== undefined) {
+    inserted.push('--log-level', level);
+  }
   inserted.push(...globals);
   return [...kept.slice(0, commandEnd), ...inserted, ...kept.slice(commandEnd)];
 }

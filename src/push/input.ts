@@ -44,8 +44,6 @@ export function parseEnvPairs(pairs: readonly string[]): Map<string, string> {
     if (eq <= 0) throw new UsageError(`invalid environment variable "${pair}": expected KEY=VALUE`);
     env.set(pair.slice(0, eq), pair.slice(eq + 1));
   }
-  const problem = shellProblem(undefined, env);
-  if (problem !== undefined) throw new UsageError(`-e: ${problem}`);
   return env;
 }
 

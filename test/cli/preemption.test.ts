@@ -89,7 +89,7 @@ describe('stop sources (CLI)', () => {
     assert.equal(exit.code, 0, worker.output);
     assert.match(worker.output, /end-a/);
     assert.doesNotMatch(worker.output, /start-b/);
-    const peek = await runCli(['local/draining', 'peek', '--json'], { env });
+    const peek = await runCli(['local/draining', 'peek', '--json-lines', '-n', '10'], { env });
     assert.match(peek.stdout, /start-b/);
     assert.equal(peek.stdout.trim().split('\n').length, 1);
   });
@@ -137,7 +137,7 @@ describe('stop sources (CLI)', () => {
       message: () => `sleep 62 survived: ${pidsMatching('sleep 62').join(', ')}`,
     });
     assert.equal((await runCli(['local/escalated', 'size'], { env })).stdout.trim(), '1');
-    assert.equal((await runCli(['local/escalated', 'peek'], { env })).stdout.trim().split('\n').length, 1, 'released, visible');
+    assert.equal((await runCli(['local/escalated', 'peek', '-n', '10'], { env })).stdout.trim().split('\n').length, 1, 'released, visible');
   });
 
   it('--emulate-tty runs the command under a terminal', async () => {
