@@ -28,7 +28,7 @@ CREATE INDEX IF NOT EXISTS staged_pushes_by_push ON staged_pushes (push_id, id);
 `;
 
 /** Bytes of message bodies a push holds in memory before it stages them. */
-const holdBytes = 32 * 1024 * 1024;
+const holdBytes = 8 * 1024 * 1024;
 /** Staged rows older than this are swept whatever their process. */
 const staleAfterMs = 7 * 24 * 3600 * 1000;
 
