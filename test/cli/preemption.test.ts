@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { runCli, startCli, tempHome, type CliProcess } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/paths.js';
-import { killMatching, pidsMatching } from '../helpers/processes.js';
+import { killMatching, pidsMatching, pidsOfTask } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dummy = path.join(fixturesDir, 'dummy_task.py');
@@ -56,7 +56,8 @@ describe('stop sources (CLI)', () => {
     await runCli(['local/trapping', 'push', '-c', `${cmd}; echo a`, '-c', `${cmd}; echo b`], { env });
     const worker = startCli(['local/trapping', 'worker', '-n', '2'], { env });
     await waitForCount(worker, /task \w+ started/g, 2);
-    await waitFor(() => pidsMatching('sleep 10').length >= 2, { timeoutMs: 10_000 });
+    // The two `sleep 10` of this test's tasks (not their shells, nor another test's processes).
+    await waitFor(() => pidsOfTask(['sleep', '10'], { name: 'JOBQ_HOME', value: home.home }).length >= 2, { timeoutMs: 10_000 });
     const signalled = Date.now();
     worker.signal('SIGINT');
     const exit = await worker.exited;
