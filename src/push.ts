@@ -27,6 +27,8 @@ import { createTaskFromKwargsJson, type Kwargs, type NewTaskOptions, type Task }
 export interface PushItem {
   /** Where it came from, for messages: `line 12`, `-c number 2`, `task 3`. */
   readonly origin: string;
+  /** The input line it came from (1-based), if it came from lines: where `tail -n +N` resumes. */
+  readonly line?: number;
   /** Its kwargs as JSON text in the reference's form; throws a JobqError for input that is no task. */
   kwargsJson(): string;
 }
@@ -170,7 +172,7 @@ async function pushSpooled(
       if (options.signal?.aborted) break;
       const { task, body } = prepare(target, item, options);
       options.onTask?.(task);
-      await spool.append(item.origin, body);
+      await spool.append(item, body);
       if (spool.size % progressEvery === 0) options.onProgress?.({ phase: 'checking', done: spool.size });
     }
     if (options.signal?.aborted) {
@@ -197,28 +199,28 @@ async function sendSpooled(target: PushTarget, spool: Spool, concurrency: number
   /** Every message before this index is enqueued. */
   let prefix = 0;
   /** Enqueued messages past `prefix`, by index (at most `concurrency` of them). */
-  const ahead = new Map<number, string>();
+  const ahead = new Map<number, SpooledMessage>();
   /** Messages taken from the spool but not enqueued (failed, or read after the stop), by index. */
-  const notSent = new Map<number, string>();
+  const notSent = new Map<number, SpooledMessage>();
   const stopped = (): boolean => failure !== undefined || options.signal?.aborted === true;
   const lane = async (): Promise<void> => {
     while (!stopped()) {
       const next = await source.next();
       if (next.done) return;
-      const { index, origin, body } = next.value;
+      const message = next.value;
       if (stopped()) {
-        notSent.set(index, origin);
+        notSent.set(message.index, message);
         return;
       }
       try {
-        await target.send([body]);
+        await target.send([message.body]);
       } catch (err) {
         failure ??= err;
-        notSent.set(index, origin);
+        notSent.set(message.index, message);
         continue;
       }
       enqueued += 1;
-      ahead.set(index, origin);
+      ahead.set(message.index, message);
       while (ahead.delete(prefix)) prefix += 1;
       if (enqueued % progressEvery === 0 || enqueued === total) options.onProgress?.({ phase: 'sending', done: enqueued, total });
     }
@@ -226,35 +228,25 @@ async function sendSpooled(target: PushTarget, spool: Spool, concurrency: number
   try {
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, lane));
     if (enqueued === total) return total;
-    const resumeFrom = notSent.get(prefix) ?? (await nextOrigin(source));
-    const after = [...ahead].sort(([a], [b]) => a - b).map(([, origin]) => origin);
+    const resume = notSent.get(prefix) ?? (await nextMessage(source));
+    const after = [...ahead.values()].sort((a, b) => a.index - b.index).map((message) => message.origin);
     const cause = failure === undefined ? 'interrupted' : `failed (${errorMessage(failure)})`;
-    throw new PushIncompleteError(incompleteMessage(target.name, cause, enqueued, total, resumeFrom, after), {
-      enqueued,
-      total,
-      resumeFrom,
-      enqueuedAfterResume: after,
-      interrupted: failure === undefined,
-    }, { cause: failure ?? (options.signal?.reason as unknown) });
+    const details = { enqueued, total, resumeFrom: resume?.origin, enqueuedAfterResume: after, interrupted: failure === undefined };
+    throw new PushIncompleteError(incompleteMessage(target.name, cause, details, resume?.line), details, {
+      cause: failure ?? (options.signal?.reason as unknown),
+    });
   } finally {
     await source.return(undefined);
   }
 }
 
-async function nextOrigin(source: AsyncGenerator<SpooledMessage>): Promise<string | undefined> {
+async function nextMessage(source: AsyncGenerator<SpooledMessage>): Promise<SpooledMessage | undefined> {
   const next = await source.next();
-  return next.done ? undefined : next.value.origin;
+  return next.done ? undefined : next.value;
 }
 
-function incompleteMessage(
-  name: string,
-  cause: string,
-  enqueued: number,
-  total: number,
-  resumeFrom: string | undefined,
-  after: readonly string[],
-): string {
-  const line = /^line (\d+)$/.exec(resumeFrom ?? '')?.[1];
+function incompleteMessage(name: string, cause: string, details: PushIncompleteError['details'], line: number | undefined): string {
+  const { enqueued, total, resumeFrom, enqueuedAfterResume: after } = details;
   const resume =
     resumeFrom === undefined ? '' : `; push again from ${resumeFrom}` + (line === undefined ? '' : ` (tail -n +${line} of the input)`);
   const listed = after.length > 10 ? `${after.slice(0, 10).join(', ')} and ${after.length - 10} more` : after.join(', ');

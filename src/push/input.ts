@@ -105,7 +105,7 @@ export async function* lineItems(
   settings: PushSettings,
 ): AsyncGenerator<PushItem> {
   for await (const { text, line } of lines) {
-    if (!isBlankLine(text)) yield { origin: `line ${line}`, kwargsJson: () => lineKwargsJson(text, settings) };
+    if (!isBlankLine(text)) yield { origin: `line ${line}`, line, kwargsJson: () => lineKwargsJson(text, settings) };
   }
 }
 

@@ -1,10 +1,10 @@
 /**
  * A temporary file of checked messages, so that a push to a backend without
  * atomic pushes (Azure) can check its whole input before it sends anything,
- * without holding the input in memory. One record a line: the task's origin
- * (`line 12`), a tab, the message body (a body is printable ASCII: the wire
- * format escapes everything else). The folder is owner-only and removed by
- * `dispose`.
+ * without holding the input in memory. One record a line: the task's input
+ * line number (or nothing), a tab, its origin (`line 12`), a tab, the message
+ * body (a body is printable ASCII: the wire format escapes everything else).
+ * The folder is owner-only and removed by `dispose`.
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
@@ -17,6 +17,7 @@ export interface SpooledMessage {
   /** 0-based position in the push. */
   readonly index: number;
   readonly origin: string;
+  readonly line: number | undefined;
   readonly body: string;
 }
 
@@ -43,10 +44,10 @@ export class Spool {
     return this.count;
   }
 
-  async append(origin: string, body: string): Promise<void> {
+  async append(from: { readonly origin: string; readonly line?: number }, body: string): Promise<void> {
     if (this.writeError) throw this.writeError;
     this.count += 1;
-    if (!this.out.write(`${origin}\t${body}\n`)) await once(this.out, 'drain');
+    if (!this.out.write(`${from.line ?? ''}\t${from.origin}\t${body}\n`)) await once(this.out, 'drain');
   }
 
   /** Closes the file for writing; then `messages` reads it back. */
@@ -60,9 +61,11 @@ export class Spool {
   async *messages(): AsyncGenerator<SpooledMessage> {
     const lines = createInterface({ input: createReadStream(this.file), crlfDelay: Number.POSITIVE_INFINITY });
     let index = 0;
-    for await (const line of lines) {
-      const tab = line.indexOf('\t');
-      yield { index, origin: line.slice(0, tab), body: line.slice(tab + 1) };
+    for await (const record of lines) {
+      const first = record.indexOf('\t');
+      const second = record.indexOf('\t', first + 1);
+      const line = record.slice(0, first);
+      yield { index, line: line === '' ? undefined : Number(line), origin: record.slice(first + 1, second), body: record.slice(second + 1) };
       index += 1;
     }
   }
