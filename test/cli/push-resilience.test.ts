@@ -111,6 +111,16 @@ describe('push on local/ is all or nothing (CLI)', () => {
     assert.equal(stagedRows(home.home), 0, 'nothing staged is left behind');
   });
 
+  it('streams its input: a push whose messages would not fit in the heap goes through', async () => {
+    // 200,000 messages of about 300 bytes: 60 MB, in a process with a 40 MB heap.
+    const push = await runCli(['local/streamed', 'push'], {
+      env: { ...env, NODE_OPTIONS: '--max-old-space-size=40' },
+      input: lines(200_000, 'z'.repeat(100)),
+    });
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal(await size('streamed'), '200000');
+  });
+
   it('a push killed while it stages leaves nothing in the queue; the next push sweeps what it staged', async () => {
     const push = startCli(['local/killed', 'push'], { env, keepStdinOpen: true });
     const stdin = push.child.stdin as Writable;
