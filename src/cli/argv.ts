@@ -30,7 +30,7 @@ function looksLikeSpec(token: string): boolean {
 /** The flags of jobq's commands that take a value (`-c`, `--env`, `-n`, …), read from oclif's manifest. */
 export function valueFlagsFromManifest(manifestFile: string | URL): Set<string> {
   const flags = new Set(globalValueFlags);
-  let manifest: { commands?: Record<string, { flags?: Record<string, { type?: string; char?: string }> }> };
+  let manifest: { commands?: Record<string, { flags?: Record<string, { type?: string; char?: string; aliases?: string[] }> }> };
   try {
     manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as typeof manifest;
   } catch {
@@ -39,7 +39,7 @@ export function valueFlagsFromManifest(manifestFile: string | URL): Set<string> 
   for (const command of Object.values(manifest.commands ?? {})) {
     for (const [name, flag] of Object.entries(command.flags ?? {})) {
       if (flag.type !== 'option') continue;
-      flags.add(`--${name}`);
+      for (const long of [name, ...(flag.aliases ?? [])]) flags.add(`--${long}`);
       if (flag.char) flags.add(`-${flag.char}`);
     }
   }
