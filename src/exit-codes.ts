@@ -2,7 +2,7 @@
  * Process exit codes (SPEC §5), chosen here and nowhere else: for an error
  * that ends a command, for the stop that ended a worker, and for `pull`.
  */
-import { isJobqError } from './errors.js';
+import { isJobqError, type PushIncompleteError } from './errors.js';
 import type { StopSource } from './signals/broker.js';
 
 export const ExitCode = {
@@ -36,6 +36,10 @@ export function exitCodeForStop(source: StopSource | undefined): number {
 
 /** The exit code for an error that ended a command. */
 export function exitCodeForError(err: unknown): number {
+  // A push cut short by a signal exits as the signal asks (what was enqueued is in its message).
+  if (isJobqError(err) && err.code === 'PUSH_INCOMPLETE' && (err as PushIncompleteError).details.interrupted) {
+    return err.cause === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+  }
   if (isJobqError(err)) return err.code === 'USAGE' ? ExitCode.usage : ExitCode.failure;
   // oclif's own parse errors (unknown flag, bad option value) carry exit 2.
   const oclifExit = (err as { oclif?: { exit?: unknown } } | null)?.oclif?.exit;

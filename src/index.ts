@@ -28,7 +28,17 @@ export {
   type TaskTypesHook,
 } from './processors/task-types/task-types.js';
 export { createFunctionProcessor, type FunctionTaskContext, type TaskFunction } from './processors/function/function.js';
-export { shellTaskKwargs, kwargsFromLines, type PushManyOptions } from './push.js';
+export {
+  pushItems,
+  pushKwargs,
+  shellTaskKwargs,
+  type PushItem,
+  type PushOptions,
+  type PushProgress,
+  type PushTarget,
+} from './push.js';
+export { commandItems, lineItems, lineKwargsJson, type PushSettings } from './push/input.js';
+export { findSpec, specFromEnvironment } from './backends/spec.js';
 export { createLogger, type Logger, type LoggerOptions } from './log/logger.js';
 export { parseDuration } from './options/duration.js';
 export { ExitCode } from './exit-codes.js';

@@ -1,11 +1,11 @@
 /** Pushing through the programmatic API: one task, or many from an array or an (async) iterable. */
 import { readEnvironment } from '../options/environment.js';
-import { encodeTask, pushBodies, type PushManyOptions } from '../push.js';
+import { pushKwargs, type PushKwargsOptions, type PushSummary } from '../push.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { createTask, type Kwargs, type NewTaskOptions, type Task } from '../task/task.js';
 
 /** Task options with the id kind from JOBQ_DETERMINISTIC_IDS when not given. */
-function withEnvironment(options: NewTaskOptions): NewTaskOptions {
+function withEnvironment<T extends NewTaskOptions>(options: T): T {
   if (options.deterministicId !== undefined) return options;
   const deterministicId = readEnvironment().deterministicIds;
   return deterministicId === undefined ? options : { ...options, deterministicId };
@@ -18,53 +18,22 @@ export async function pushTask(queue: JobQueue, kwargs: Kwargs, options: NewTask
   return task;
 }
 
-export interface PushTasksOptions extends NewTaskOptions, PushManyOptions {
-  /**
-   * Skips a task whose work is already done (the reference's work
-   * specification): called for every kwargs; a true answer skips it.
-   */
-  alreadyDone?: (kwargs: Kwargs) => boolean | Promise<boolean>;
-}
-
-export interface PushSummary {
-  pushed: number;
-  skipped: number;
-  /** The ids of the tasks pushed, in order. */
-  taskIds: string[];
-}
+export type PushTasksOptions = PushKwargsOptions;
 
 /**
- * Pushes many tasks from an array or an (async) iterable, `batchSize` (100)
- * at a time with `concurrency` (10) batches in flight. Each batch is checked
- * before it is sent; a bad task rejects with a UsageError naming its position.
+ * Pushes many tasks from an array or an (async) iterable, streamed: on
+ * local/ (and PostgreSQL) all or nothing, in one transaction; on Azure the
+ * tasks are all checked first, then sent `concurrency` (10) at a time, and a
+ * push that stops part way says exactly what was enqueued (a
+ * PushIncompleteError). A bad task rejects with a UsageError naming its
+ * position (`task 3`), before anything is enqueued.
  */
-export async function pushTasks(
+export function pushTasks(
   queue: JobQueue,
   source: Iterable<Kwargs> | AsyncIterable<Kwargs>,
   options: PushTasksOptions = {},
 ): Promise<PushSummary> {
-  const taskOptions = withEnvironment(options);
-  const batchSize = options.batchSize ?? 100;
-  const window = batchSize * Math.max(1, options.concurrency ?? 10);
-  const summary: PushSummary = { pushed: 0, skipped: 0, taskIds: [] };
-  let bodies: string[] = [];
-  let position = 0;
-  const flush = async (): Promise<void> => {
-    await pushBodies(queue, bodies, { ...options, onProgress: (n) => options.onProgress?.(summary.pushed + n) });
-    summary.pushed += bodies.length;
-    bodies = [];
-  };
-  for await (const kwargs of source) {
-    position += 1;
-    if (options.alreadyDone && (await options.alreadyDone(kwargs))) {
-      summary.skipped += 1;
-      continue;
-    }
-    const { task, body } = encodeTask(queue, kwargs, taskOptions, () => `task ${position}`);
-    bodies.push(body);
-    summary.taskIds.push(task.id);
-    if (bodies.length >= window) await flush();
-  }
-  if (bodies.length > 0) await flush();
-  return summary;
+  return pushKwargs(queue, source, withEnvironment(options));
 }
+
+export type { PushSummary };

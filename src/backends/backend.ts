@@ -43,6 +43,24 @@ export interface BackendCapabilities {
   readonly maxPeek: number;
   /** Whether queues keep task results (`putResult`/`takeResults`) for producers that wait. */
   readonly results: boolean;
+  /** Whether queues take an all-or-nothing push of any size (`beginPush`); absent means no. */
+  readonly atomicPush?: boolean;
+}
+
+/**
+ * An all-or-nothing push (backends with `atomicPush`): messages are added in
+ * chunks, as the input streams in, and none is visible to anyone until
+ * `commit`, which makes all of them visible at once, in the order added. A
+ * push that is neither committed nor aborted (its process died) leaves
+ * nothing in the queue; what it staged is the backend's to clean up.
+ */
+export interface AtomicPush {
+  /** Adds messages to the push; holds or stages them, invisible. */
+  add(bodies: readonly string[]): Promise<void>;
+  /** Makes every added message visible, or, if it fails, none of them. */
+  commit(): Promise<void>;
+  /** Discards every added message (idempotent; also after a failed add or commit). */
+  abort(): Promise<void>;
 }
 
 /** One named queue on a backend. */
@@ -73,6 +91,8 @@ export interface QueueStore {
   putResult?(taskId: string, result: string): Promise<void>;
   /** Removes and returns the stored results of these tasks, by task id (backends with `results`). */
   takeResults?(taskIds: readonly string[]): Promise<Map<string, string>>;
+  /** Starts an all-or-nothing push (backends with `atomicPush`). */
+  beginPush?(): Promise<AtomicPush>;
 }
 
 /** A connection to a storage account or database, opening queues by name. */

@@ -42,11 +42,39 @@ export function jobqHome(env: NodeJS.ProcessEnv = process.env): string {
   return home ? path.resolve(home) : path.join(os.homedir(), '.local', 'share', 'jobq');
 }
 
-/** The queue spec from the command line, else JOBQ_QUEUE, else JOBQ_STORAGE_QUEUE. */
+/**
+ * The queue spec, from the first of (documented in the README):
+ *
+ * 1. the command line (`jobq SPEC …` or `--queue SPEC`), or the API's argument;
+ * 2. JOBQ_STORAGE_QUEUE, a full spec (the reference CLI's variable);
+ * 3. JOBQ_QUEUE when it holds a full spec (a `/`: how jobq read it before);
+ * 4. JOBQ_STORAGE and JOBQ_QUEUE, as the reference's `JobQ.from_environment`
+ *    reads what `ai4s-jobq amlt` sets: a storage account, `sb://NAMESPACE`
+ *    or `local`, and a bare queue name;
+ * 5. JOBQ_QUEUE alone, a bare name (valid with a connection string).
+ *
+ * Undefined when none is set.
+ */
+export function findSpec(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (given) return given;
+  const full = env['JOBQ_STORAGE_QUEUE'];
+  if (full) return full;
+  const queue = env['JOBQ_QUEUE'];
+  if (queue?.includes('/')) return queue;
+  const storage = env['JOBQ_STORAGE'];
+  if (storage && queue) return `${storage.replace(/\/+$/, '')}/${queue}`;
+  if (storage) throw new UsageError(`JOBQ_STORAGE is set (${storage}) but JOBQ_QUEUE, the queue's name, is not`);
+  return queue || undefined;
+}
+
+/** As findSpec, but a UsageError when no queue is named anywhere. */
 export function specFromEnvironment(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const spec = given ?? env['JOBQ_QUEUE'] ?? env['JOBQ_STORAGE_QUEUE'];
-  if (!spec) {
-    throw new UsageError('no queue given: put a spec such as local/NAME before the command, or set JOBQ_QUEUE');
+  const spec = findSpec(given, env);
+  if (spec === undefined) {
+    throw new UsageError(
+      'no queue given: put a spec such as local/NAME before the command, or set JOBQ_STORAGE_QUEUE ' +
+        '(or JOBQ_STORAGE and JOBQ_QUEUE)',
+    );
   }
   return spec;
 }
@@ -63,7 +91,12 @@ export function parseSpec(spec: string, options: SpecEnvironment = {}): QueueTar
     const name = validateQueueName(slash === -1 ? spec : spec.slice(slash + 1));
     return { kind: 'azure-connection-string', name, connectionString };
   }
-  if (slash === -1 || spec.indexOf('/', slash + 1) !== -1) {
+  if (slash === -1) {
+    throw new UsageError(
+      `invalid queue spec "${spec}": expected local/NAME or ACCOUNT/NAME (a bare queue name needs a connection string)`,
+    );
+  }
+  if (spec.indexOf('/', slash + 1) !== -1) {
     throw new UsageError(`invalid queue spec "${spec}": expected local/NAME or ACCOUNT/NAME`);
   }
   const prefix = spec.slice(0, slash);

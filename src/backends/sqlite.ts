@@ -15,10 +15,17 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { BackendError, LeaseLostError } from '../errors.js';
-import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import type { AtomicPush, Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import { SqliteAtomicPush, SqlitePushStatements, stagedPushesSchema, sweepStagedPushes } from './sqlite-push.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
-const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true };
+const capabilities: BackendCapabilities = {
+  maxLeaseBatch: 256,
+  maxMessageBytes: undefined,
+  maxPeek: 1000,
+  results: true,
+  atomicPush: true,
+};
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -81,7 +88,7 @@ export function openSqliteBackend(file: string): Backend {
     db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.exec(schema);
+    db.exec(schema + stagedPushesSchema);
   } catch (err) {
     throw new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, {
       cause: err,
@@ -95,6 +102,7 @@ class SqliteBackend implements Backend {
   readonly capabilities = capabilities;
   readonly description: string;
   private readonly statements;
+  private readonly pushStatements: SqlitePushStatements;
   private readonly writes: SqliteWriteBatch;
 
   constructor(
@@ -103,6 +111,7 @@ class SqliteBackend implements Backend {
   ) {
     this.description = `local:${file}`;
     this.writes = new SqliteWriteBatch(db);
+    this.pushStatements = new SqlitePushStatements(db);
     this.statements = {
       insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
       lease: db.prepare<[string, number, string, number, number], LeasedRow>(
@@ -127,7 +136,7 @@ class SqliteBackend implements Backend {
   }
 
   queue(name: string): QueueStore {
-    return new SqliteQueue(name, this.statements, this.writes);
+    return new SqliteQueue(name, this.statements, this.pushStatements, this.writes);
   }
 
   async close(): Promise<void> {
@@ -143,6 +152,7 @@ class SqliteQueue implements QueueStore {
   constructor(
     readonly name: string,
     private readonly sql: Statements,
+    private readonly pushSql: SqlitePushStatements,
     private readonly writes: SqliteWriteBatch,
   ) {}
 
@@ -190,6 +200,19 @@ class SqliteQueue implements QueueStore {
     await this.write(() => {
       for (const body of bodies) this.sql.insert.run(this.name, body, now, now);
     });
+  }
+
+  async beginPush(): Promise<AtomicPush> {
+    await this.written(sweepStagedPushes(this.pushSql, this.writes));
+    const push = new SqliteAtomicPush(this.name, this.pushSql, this.writes, (body, now) =>
+      this.sql.insert.run(this.name, body, now, now),
+    );
+    // SQLite errors as BackendError, as for every other write.
+    return {
+      add: (bodies) => this.written(push.add(bodies)),
+      commit: () => this.written(push.commit()),
+      abort: () => this.written(push.abort()),
+    };
   }
 
   async lease(max: number, visibilityMs: number): Promise<Lease[]> {

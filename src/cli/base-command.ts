@@ -20,7 +20,7 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
 export abstract class JobqCommand extends Command {
   static override baseFlags = {
     queue: Flags.string({
-      summary: 'Queue spec: local/NAME or ACCOUNT/NAME. Usually given before the command; env JOBQ_QUEUE.',
+      summary: 'Queue spec: local/NAME or ACCOUNT/NAME. Usually given before the command; env JOBQ_STORAGE_QUEUE, or JOBQ_STORAGE + JOBQ_QUEUE.',
       helpGroup: 'GLOBAL',
     }),
     'conn-str': Flags.string({
@@ -37,7 +37,7 @@ export abstract class JobqCommand extends Command {
     'log-level': Flags.option({
       options: logLevels,
       default: 'info' as const,
-      summary: 'Log level (-v/-vv and -q/-qq are shorthands).',
+      summary: 'Log level; -v/-vv and -q/-qq (anywhere on the line) are shorthands.',
       env: 'JOBQ_LOG_LEVEL',
       helpGroup: 'GLOBAL',
     })(),

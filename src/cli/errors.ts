@@ -4,6 +4,7 @@
  */
 import { errorMessage } from '../errors.js';
 import { exitCodeForError } from '../exit-codes.js';
+import { readEnvironment } from '../options/environment.js';
 
 /** The one line a user sees, plus the stack when asked to be verbose. */
 export function formatError(err: unknown, verbose: boolean): string {
@@ -11,8 +12,23 @@ export function formatError(err: unknown, verbose: boolean): string {
   return verbose && err instanceof Error && err.stack ? `${line}\n${err.stack}` : line;
 }
 
-/** Last resort for an error that escaped every handler: report it and exit non-zero. */
-export function reportFatal(err: unknown, verbose: boolean): void {
-  process.stderr.write(formatError(err, verbose) + '\n');
+/** Whether JOBQ_DEBUG=1 asks for stack traces (false when the environment itself is the error). */
+export function debugFromEnvironment(): boolean {
+  try {
+    return readEnvironment().debug;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For an error that reached the entry point (oclif's own, such as an unknown
+ * command, or one that escaped every handler): report it and exit. oclif's
+ * request to exit (`this.exit(code)`, code EEXIT) is obeyed silently.
+ */
+export function reportFatal(err: unknown): void {
+  if ((err as { code?: unknown } | null)?.code !== 'EEXIT') {
+    process.stderr.write(formatError(err, debugFromEnvironment()) + '\n');
+  }
   process.exit(exitCodeForError(err));
 }

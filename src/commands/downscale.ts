@@ -20,7 +20,6 @@ export default class DownscaleCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DownscaleCommand);
-    this.makeLogger(flags);
     await this.withQueue(flags, async (queue) => {
       const body = controlMessage(flags.drain ? 'drain' : 'stop', flags.ttl);
       await queue.sendControl(Array.from({ length: flags.nodes }, () => body));

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { JobqCommand } from '../cli/base-command.js';
-import { parseSpec } from '../backends/spec.js';
+import { findSpec, parseSpec } from '../backends/spec.js';
 import { signalForAction, signalWorkers, type SignalAction } from '../signals/pid-files.js';
 
 export default class SignalCommand extends JobqCommand {
@@ -14,8 +14,7 @@ export default class SignalCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SignalCommand);
-    this.makeLogger(flags);
-    const queue = flags.queue ?? process.env['JOBQ_QUEUE'];
+    const queue = findSpec(flags.queue);
     const name = queue === undefined ? undefined : parseSpec(queue, { connectionString: flags['conn-str'] }).name;
     const action = args.action as SignalAction;
     const pids = signalWorkers(action, name);

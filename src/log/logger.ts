@@ -23,11 +23,17 @@ export interface LoggerOptions {
   color?: boolean;
 }
 
-/** The level for `-v`/`-q` counts: each -v one step more verbose, each -q one step quieter. */
-export function levelFromVerbosity(verbose: number, quiet: number): LogLevel {
-  const levels: LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'trace'];
-  const index = Math.min(levels.length - 1, Math.max(0, 3 + verbose - quiet));
+const levels: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** The level for `-v`/`-q` counts: each -v one step more verbose than `base` (default info), each -q one step quieter. */
+export function levelFromVerbosity(verbose: number, quiet: number, base: LogLevel = 'info'): LogLevel {
+  const index = Math.min(levels.length - 1, Math.max(0, levels.indexOf(base) + verbose - quiet));
   return levels[index] ?? 'info';
+}
+
+/** Whether `text` names a log level. */
+export function isLogLevel(text: string | undefined): text is LogLevel {
+  return levels.some((level) => level === text);
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {

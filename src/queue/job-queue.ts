@@ -14,9 +14,16 @@
  * Each writes what survives a crash first (the result or the record before
  * the delete), so a crash in between leaves the task to run again, never lost.
  */
-import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from '../backends/backend.js';
+import type { AtomicPush, Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from '../backends/backend.js';
 import { openBackend } from '../backends/open.js';
-import { CONTROL_SUFFIX, DEAD_LETTER_SUFFIX, parseSpec, type QueueTarget, type SpecEnvironment } from '../backends/spec.js';
+import {
+  CONTROL_SUFFIX,
+  DEAD_LETTER_SUFFIX,
+  parseSpec,
+  specFromEnvironment,
+  type QueueTarget,
+  type SpecEnvironment,
+} from '../backends/spec.js';
 import { InvalidTaskError, TaskTooLargeError, UsageError, errorMessage, hasCode } from '../errors.js';
 import { sleep } from '../timers/sleep.js';
 import { parseTask, serializeTask, withRetries, type Task } from '../task/task.js';
@@ -65,6 +72,15 @@ export class JobQueue {
     this.store = backend.queue(name);
     this.deadLetters = backend.queue(name + DEAD_LETTER_SUFFIX);
     this.control = backend.queue(name + CONTROL_SUFFIX);
+  }
+
+  /**
+   * Opens the queue the environment names, as ai4s-jobq's `JobQ.from_environment`
+   * reads it (JOBQ_STORAGE_QUEUE, or JOBQ_STORAGE with JOBQ_QUEUE; see
+   * `specFromEnvironment`), and creates it if needed.
+   */
+  static fromEnvironment(options: SpecEnvironment = {}): Promise<JobQueue> {
+    return JobQueue.open(specFromEnvironment(undefined, options.env), options);
   }
 
   /** Opens the queue a spec names (SPEC §3) and creates it if needed. */
@@ -128,9 +144,14 @@ export class JobQueue {
     await this.store.push(tasks.map((task) => this.encode(task)));
   }
 
-  /** Pushes message bodies made by `encode` (the push pipeline encodes before it sends). */
-  async pushBodies(bodies: readonly string[]): Promise<void> {
-    await this.store.push(bodies);
+  /** Appends message bodies made by `encode`, visible at once (the push pipeline encodes before it sends). */
+  send(bodies: readonly string[]): Promise<void> {
+    return this.store.push(bodies);
+  }
+
+  /** Starts an all-or-nothing push where the backend has one (local/, PostgreSQL); undefined elsewhere. */
+  async beginPush(): Promise<AtomicPush | undefined> {
+    return this.backend.capabilities.atomicPush ? this.store.beginPush?.() : undefined;
   }
 
   async lease(max: number, visibilityMs: number): Promise<LeasedMessage[]> {

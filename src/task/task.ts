@@ -53,20 +53,31 @@ function assertRetries(numRetries: number): void {
 /** A new task from kwargs; its id is the MD5 of its wire text unless ids are random. */
 export function createTask(kwargs: Kwargs, options: NewTaskOptions = {}): Task {
   assertPlainObject(kwargs);
-  const numRetries = options.numRetries ?? 0;
-  assertRetries(numRetries);
-  const replyRequested = options.replyRequested ?? false;
   let kwargsJson: string;
   try {
     kwargsJson = pythonDumps(kwargs);
   } catch (err) {
     throw new InvalidTaskError(`kwargs are not JSON: ${(err as Error).message}`, { cause: err });
   }
+  return createTaskFromKwargsJson(kwargsJson, options);
+}
+
+/**
+ * A new task from the JSON text of its kwargs, already written as the
+ * reference writes it (a JSON object in Python's `json.dumps` form): the
+ * text is kept byte for byte, so the id is the one the reference computes.
+ */
+export function createTaskFromKwargsJson(kwargsJson: string, options: NewTaskOptions = {}): Task {
+  const numRetries = options.numRetries ?? 0;
+  assertRetries(numRetries);
+  const replyRequested = options.replyRequested ?? false;
+  const kwargs: unknown = JSON.parse(kwargsJson);
+  assertPlainObject(kwargs);
   const deterministic = options.deterministicId ?? true;
   const id = deterministic
     ? createHash('md5').update(header(replyRequested, kwargsJson, numRetries) + '}').digest('hex')
     : randomUUID().replaceAll('-', '');
-  return { id, kwargsJson, kwargs: JSON.parse(kwargsJson) as Kwargs, numRetries, replyRequested };
+  return { id, kwargsJson, kwargs, numRetries, replyRequested };
 }
 
 /** The message body of a task. */

@@ -71,7 +71,7 @@ describe('function tasks through the CLI', () => {
     await worker.waitForOutput(/released [1-9]\d* leased task\(s\) that had not started/);
     await worker.waitForOutput(/goes back to the queue[\s\S]*goes back to the queue/);
     const visible = async (): Promise<number> =>
-      (await runCli(['local/fnahead', 'peek', '-n', '1000', '--json'], { env })).stdout.trim().split('\n').length;
+      (await runCli(['local/fnahead', 'peek', '-n', '1000', '--json-lines'], { env })).stdout.trim().split('\n').length;
     await waitFor(async () => (await visible()) === 50, { message: () => 'the held tasks did not all come back' });
     assert.equal(worker.child.exitCode, null, 'while the worker still braces (its leases last 10 minutes)');
     worker.signal('SIGTERM'); // skip the brace

@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, startCli, tempHome } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
@@ -77,15 +77,25 @@ describe('leases across worker processes (CLI)', () => {
   });
 
   it('jobq signal drain reaches every worker of the queue through its PID file', async () => {
-    await runCli(['local/signalled', 'push', '-c', 'echo start; sleep 1; echo end', '-c', 'echo never'], { env });
+    // The first task runs until the test lets it end, so that the drain surely comes while it runs.
+    const go = path.join(home.home, 'drain-go');
+    const cmd = `echo drain-task-started; while [ ! -e ${go} ]; do sleep 0.05; done; echo drain-task-ended`;
+    await runCli(['local/signalled', 'push', '-c', cmd, '-c', 'echo never'], { env });
     const worker = startCli(['local/signalled', 'worker'], { env });
-    await worker.waitForOutput(/^start$/m);
+    await worker.waitForOutput(/^drain-task-started$/m);
+    const pid = String(worker.child.pid);
+    const pidDir = path.join(home.home, 'pids', 'signalled');
+    await waitFor(() => existsSync(pidDir) && readdirSync(pidDir).some((file) => file.startsWith(pid)), {
+      message: () => `no PID file for ${pid} in ${pidDir}`,
+    });
     const signal = await runCli(['local/signalled', 'signal', 'drain'], { env });
     assert.equal(signal.code, 0, signal.stderr);
-    assert.match(signal.stderr, new RegExp(`sent SIGUSR1 to 1 worker\\(s\\): ${worker.child.pid}`));
+    assert.match(signal.stderr, new RegExp(`sent SIGUSR1 to 1 worker\\(s\\): ${pid}`));
+    await worker.waitForOutput(/SIGUSR1/);
+    writeFileSync(go, '');
     const exit = await worker.exited;
     assert.equal(exit.code, 0);
-    assert.match(worker.stdout, /^end$/m);
+    assert.match(worker.stdout, /^drain-task-ended$/m);
     assert.doesNotMatch(worker.output, /never/, 'the second task never started');
     const again = await runCli(['local/signalled', 'signal', 'drain'], { env });
     assert.match(again.stderr, /sent SIGUSR1 to 0 worker/, 'the PID file is gone with the worker');

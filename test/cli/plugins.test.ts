@@ -125,7 +125,7 @@ describe('task types from plugins (CLI)', () => {
     assert.equal((await runCli(['local/echoes', 'push'], { env, input: '{"word": "hi"}' })).code, 0);
     const pull = await runCli(['local/echoes', 'pull', '--proc', './task-types/echo.js'], { env, cwd: fixturesDir });
     assert.equal(pull.code, 0, pull.stderr);
-    assert.match(pull.stdout, /^echo \{"word":"hi"\}$/m);
+    assert.match(pull.stdout, /^echo \{"word":"hi","env":\{\},"bg_dirsync_to":null\}$/m);
   });
 
   it('the programmatic API sees the plugins linked with `jobq plugins`', async () => {
@@ -182,7 +182,7 @@ describe('task types from plugins (CLI)', () => {
       const worker = await runCli(['local/fine', 'worker', '--proc', 'fine'], { env });
       assert.equal(worker.code, 0, worker.stderr);
       assert.match(worker.stderr, /WARN: plugin zz-throwing-hook: its jobq:task-types hook failed: boom/);
-      assert.match(worker.stdout, /^echo \{"word":"fine"\}$/m);
+      assert.match(worker.stdout, /^echo \{"word":"fine","env":\{\},"bg_dirsync_to":null\}$/m);
     } finally {
       for (const name of ['zz-bad-definitions', 'zz-throwing-hook', 'zz-not-an-array']) {
         await runCli(['plugins', 'uninstall', name], { env });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { runCli, startCli, tempHome, type CliProcess } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/paths.js';
-import { killMatching, pidsMatching } from '../helpers/processes.js';
+import { killMatching, pidsMatching, pidsOfTask } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dummy = path.join(fixturesDir, 'dummy_task.py');
@@ -56,7 +56,8 @@ describe('stop sources (CLI)', () => {
     await runCli(['local/trapping', 'push', '-c', `${cmd}; echo a`, '-c', `${cmd}; echo b`], { env });
     const worker = startCli(['local/trapping', 'worker', '-n', '2'], { env });
     await waitForCount(worker, /task \w+ started/g, 2);
-    await waitFor(() => pidsMatching('sleep 10').length >= 2, { timeoutMs: 10_000 });
+    // The two `sleep 10` of this test's tasks (not their shells, nor another test's processes).
+    await waitFor(() => pidsOfTask(['sleep', '10'], { name: 'JOBQ_HOME', value: home.home }).length >= 2, { timeoutMs: 10_000 });
     const signalled = Date.now();
     worker.signal('SIGINT');
     const exit = await worker.exited;
@@ -89,7 +90,7 @@ describe('stop sources (CLI)', () => {
     assert.equal(exit.code, 0, worker.output);
     assert.match(worker.stdout, /^end-a$/m);
     assert.doesNotMatch(worker.output, /start-b/, 'task b never started');
-    const peek = await runCli(['local/draining', 'peek', '--json'], { env });
+    const peek = await runCli(['local/draining', 'peek', '--json-lines', '-n', '10'], { env });
     assert.match(peek.stdout, /start-b/);
     assert.equal(peek.stdout.trim().split('\n').length, 1);
   });
@@ -137,7 +138,7 @@ describe('stop sources (CLI)', () => {
       message: () => `sleep 62 survived: ${pidsMatching('sleep 62').join(', ')}`,
     });
     assert.equal((await runCli(['local/escalated', 'size'], { env })).stdout.trim(), '1');
-    assert.equal((await runCli(['local/escalated', 'peek'], { env })).stdout.trim().split('\n').length, 1, 'released, visible');
+    assert.equal((await runCli(['local/escalated', 'peek', '-n', '10'], { env })).stdout.trim().split('\n').length, 1, 'released, visible');
   });
 
   it('--emulate-tty runs the command under a terminal', async () => {

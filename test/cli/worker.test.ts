@@ -70,7 +70,7 @@ describe('jobq worker on a local queue (CLI)', () => {
     assert.equal(requeue.code, 0, requeue.stderr);
     assert.equal((await runCli(['local/failing', 'size'], { env })).stdout.trim(), '1');
     assert.equal((await runCli(['local/failing', 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
-    const peek = await runCli(['local/failing', 'peek', '--json'], { env });
+    const peek = await runCli(['local/failing', 'peek', '--json-lines'], { env });
     assert.equal((JSON.parse(peek.stdout) as { kwargs: { cmd: string } }).kwargs.cmd, cmd);
   });
 
@@ -115,7 +115,7 @@ describe('jobq worker on a local queue (CLI)', () => {
     const exit = await worker.exited;
     assert.equal(exit.code, 130, exit.stderr);
     assert.equal((await runCli(['local/interrupted', 'size'], { env })).stdout.trim(), '2');
-    const peek = await runCli(['local/interrupted', 'peek', '--json'], { env });
+    const peek = await runCli(['local/interrupted', 'peek', '--json-lines', '-n', '10'], { env });
     assert.equal(peek.stdout.trim().split('\n').length, 2, 'both are visible again at once');
   });
   it('without the spawn addon (JOBQ_NO_NATIVE_SPAWN=1) runs tasks through child_process alike', async () => {

@@ -20,7 +20,10 @@ export interface CliResult {
 
 export interface CliOptions {
   env?: NodeJS.ProcessEnv;
-  input?: string;
+  /** Written to stdin, which is then closed (default: closed at once). */
+  input?: string | Buffer;
+  /** Leave stdin open for the test to write to (`child.stdin`); `input` is ignored. */
+  keepStdinOpen?: boolean;
   cwd?: string;
 }
 
@@ -88,9 +91,10 @@ export class CliProcess {
 export function startCli(args: readonly string[], options: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, JOBQ_LOG_LEVEL: undefined, JOBQ_QUEUE: undefined, ...options.env },
+    env: { ...process.env, JOBQ_LOG_LEVEL: undefined, JOBQ_QUEUE: undefined, JOBQ_STORAGE: undefined, JOBQ_STORAGE_QUEUE: undefined, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  if (options.keepStdinOpen) return new CliProcess(child);
   if (options.input !== undefined) child.stdin?.end(options.input);
   else child.stdin?.end();
   return new CliProcess(child);
@@ -104,7 +108,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
 export interface BadInputCase {
   name: string;
   args: string[];
-  input?: string;
+  input?: string | Buffer;
   env?: NodeJS.ProcessEnv;
   pattern: RegExp;
 }

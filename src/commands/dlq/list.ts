@@ -12,7 +12,6 @@ export default class DlqListCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DlqListCommand);
-    this.makeLogger(flags);
     const records = await this.withQueue(flags, (queue) => queue.listDeadLetters(flags.number));
     for (const record of records) {
       if (flags.json) {

@@ -8,7 +8,6 @@ export default class DlqPurgeCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DlqPurgeCommand);
-    this.makeLogger(flags);
     await this.withQueue(flags, async (queue) => {
       if (!(await confirm(`Delete every record in ${queue.deadLetterName}?`, flags.yes))) return;
       await queue.purgeDeadLetters();

@@ -39,7 +39,7 @@ import { durationOption } from '../../options/validate.js';
 import { LineSplitter } from './line-splitter.js';
 import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from '../processor.js';
 import type { ShellChild, ShellExit, ShellLaunch } from './launch.js';
-import { startPtyShell } from './pty.js';
+import { loadNodePty, startPtyShell } from './pty.js';
 import { LeftoverSweeper, ProcessSession } from './session.js';
 import { SessionGuard } from './session-guard.js';
 import { spawnInSession } from './session-spawn.js';
@@ -335,6 +335,8 @@ function notStarted(err: unknown): ShellChild {
 /** The `shell` task type: runs `kwargs.cmd` with bash (SPEC §7). */
 export function createShellProcessor(options: ShellProcessorOptions = {}): Processor {
   const resolved = resolveOptions(options);
+  // Refuse at once, not task by task, when --emulate-tty cannot work here.
+  if (resolved.emulateTty) loadNodePty();
   const guard = new SessionGuard(resolved);
   const sweeper = new LeftoverSweeper(resolved.leftoverKillMs);
   return {
