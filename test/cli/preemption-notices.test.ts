@@ -52,10 +52,10 @@ describe('preemption notices (CLI against loopback metadata services)', () => {
 
   const size = async (queue: string): Promise<number> => Number((await runCli([queue, 'size'], { env })).stdout.trim());
   const visible = async (queue: string): Promise<number> =>
-    (await runCli([queue, 'peek', '-n', '10', '--json'], { env })).stdout.trim().split('\n').filter(Boolean).length;
+    (await runCli([queue, 'peek', '-n', '10', '--json-lines'], { env })).stdout.trim().split('\n').filter(Boolean).length;
 
   for (const cloud of clouds) {
-    it(`${cloud.name}: the stubborn task is killed and back in the queue before the deadline; another worker runs it at once`, async () => {
+    it(`${cloud.name}: the stubborn task is killed and back in the queue before the deadline; another worker runs it at once`, async (t) => {
       const queue = `local/notice-${cloud.name}`;
       const marker = path.join(home.home, `${cloud.name}-ran`);
       const cmd = `if [ -f ${marker} ]; then echo second-run; exit 0; fi; touch ${marker}; trap '' TERM; echo ready; sleep 600`;
@@ -69,6 +69,10 @@ describe('preemption notices (CLI against loopback metadata services)', () => {
         JOBQ_PREEMPTION_TIMEOUT: '600',
       };
       const doomed = startCli([queue, 'worker'], { env: noticeEnv });
+      t.after(async () => {
+        doomed.signal('SIGKILL');
+        await doomed.exited;
+      });
       await doomed.waitForOutput(/^ready$/m);
       const deadline = Date.now() + cloud.deadlineMs;
       cloud.announce(new Date(deadline));
@@ -85,8 +89,6 @@ describe('preemption notices (CLI against loopback metadata services)', () => {
       assert.equal(rescuer.code, 0, rescuer.stderr);
       assert.match(rescuer.stdout, /^second-run$/m);
       assert.equal(await size(queue), 0);
-      doomed.signal('SIGKILL');
-      await doomed.exited;
     });
   }
 
