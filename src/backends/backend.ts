@@ -33,6 +33,8 @@ export interface PeekedMessage {
   readonly deliveries: number;
 }
 
+import type { HistoryStore, WorkerRowStore } from './fleet.js';
+
 /** What a backend can do beyond the required operations, declared once per backend. */
 export interface BackendCapabilities {
   /** The most messages one `lease` call returns. */
@@ -43,6 +45,12 @@ export interface BackendCapabilities {
   readonly maxPeek: number;
   /** Whether queues keep task results (`putResult`/`takeResults`) for producers that wait. */
   readonly results: boolean;
+  /** Whether a queue's messages can be read whole without leasing them (`QueueStore.scan`; `push --skip-queued`). */
+  readonly scan: boolean;
+  /** Whether the backend keeps each queue's attempt history (`Backend.history`; src/backends/fleet.ts). */
+  readonly history: boolean;
+  /** Whether the backend keeps each queue's live worker rows (`Backend.workerRows`). */
+  readonly workerRows: boolean;
 }
 
 /** One named queue on a backend. */
@@ -73,6 +81,8 @@ export interface QueueStore {
   putResult?(taskId: string, result: string): Promise<void>;
   /** Removes and returns the stored results of these tasks, by task id (backends with `results`). */
   takeResults?(taskIds: readonly string[]): Promise<Map<string, string>>;
+  /** Calls `visit` with the body of every message, leased ones included (backends with `scan`). */
+  scan?(visit: (body: string) => void): Promise<void>;
 }
 
 /** A connection to a storage account or database, opening queues by name. */
@@ -81,5 +91,10 @@ export interface Backend {
   readonly description: string;
   readonly capabilities: BackendCapabilities;
   queue(name: string): QueueStore;
+  /** The attempt history of the queue `name` (backends with `history`). */
+  history?(name: string): HistoryStore;
+  /** The live worker rows of the queue `name` (backends with `workerRows`). */
+  workerRows?(name: string): WorkerRowStore;
+  /** Writes what is buffered (history) and closes the connection. */
   close(): Promise<void>;
 }
