@@ -1,6 +1,7 @@
 /** Pushing through the programmatic API: one task, or many from an array or an (async) iterable. */
 import { readEnvironment } from '../options/environment.js';
 import { encodeTask, pushBodies, type PushManyOptions } from '../push.js';
+import { PushFilter, type PushFilterOptions } from '../push-filter.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { createTask, type Kwargs, type NewTaskOptions, type Task } from '../task/task.js';
 
@@ -18,7 +19,7 @@ export async function pushTask(queue: JobQueue, kwargs: Kwargs, options: NewTask
   return task;
 }
 
-export interface PushTasksOptions extends NewTaskOptions, PushManyOptions {
+export interface PushTasksOptions extends NewTaskOptions, PushManyOptions, PushFilterOptions {
   /**
    * Skips a task whose work is already done (the reference's work
    * specification): called for every kwargs; a true answer skips it.
@@ -28,7 +29,11 @@ export interface PushTasksOptions extends NewTaskOptions, PushManyOptions {
 
 export interface PushSummary {
   pushed: number;
+  /** Skipped in all: by `alreadyDone`, `skipDone` and `skipQueued`. */
   skipped: number;
+  /** Of those, skipped because their id already succeeded (`skipDone`) or is queued (`skipQueued`). */
+  skippedDone: number;
+  skippedQueued: number;
   /** The ids of the tasks pushed, in order. */
   taskIds: string[];
 }
@@ -46,7 +51,8 @@ export async function pushTasks(
   const taskOptions = withEnvironment(options);
   const batchSize = options.batchSize ?? 100;
   const window = batchSize * Math.max(1, options.concurrency ?? 10);
-  const summary: PushSummary = { pushed: 0, skipped: 0, taskIds: [] };
+  const summary: PushSummary = { pushed: 0, skipped: 0, skippedDone: 0, skippedQueued: 0, taskIds: [] };
+  const filter = await PushFilter.create(queue, options);
   let bodies: string[] = [];
   let position = 0;
   const flush = async (): Promise<void> => {
@@ -61,10 +67,16 @@ export async function pushTasks(
       continue;
     }
     const { task, body } = encodeTask(queue, kwargs, taskOptions, () => `task ${position}`);
+    if (filter && !filter.keep(task.id)) {
+      summary.skipped += 1;
+      continue;
+    }
     bodies.push(body);
     summary.taskIds.push(task.id);
     if (bodies.length >= window) await flush();
   }
   if (bodies.length > 0) await flush();
+  summary.skippedDone = filter?.skipped.done ?? 0;
+  summary.skippedQueued = filter?.skipped.queued ?? 0;
   return summary;
 }

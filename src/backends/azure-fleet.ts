@@ -246,11 +246,10 @@ export class AzureHistory implements HistoryStore {
     return counts;
   }
 
-  async succeeded(taskIds: readonly string[]): Promise<Set<string>> {
-    const wanted = new Set(taskIds);
+  async succeeded(): Promise<Set<string>> {
     const found = new Set<string>();
     await this.table.list(`PartitionKey eq '${DONE}'`, (entity) => {
-      if (entity.rowKey !== undefined && wanted.has(entity.rowKey)) found.add(entity.rowKey);
+      if (entity.rowKey !== undefined) found.add(entity.rowKey);
       return true;
     }, ['RowKey']);
     return found;

@@ -74,8 +74,8 @@ export interface HistoryStore {
   query(filter: HistoryFilter): Promise<AttemptRecord[]>;
   /** For each time in `since`, how many attempts ended at or after it, by outcome. */
   countSince(since: readonly number[]): Promise<OutcomeCounts[]>;
-  /** Which of these task ids have a succeeded attempt. */
-  succeeded(taskIds: readonly string[]): Promise<Set<string>>;
+  /** The ids of every task with a succeeded attempt in the history. */
+  succeeded(): Promise<Set<string>>;
   /** Deletes at most `batch` attempts out of the policy; returns how many. */
   prune(policy: RetentionPolicy, batch: number): Promise<number>;
   /** Writes what is buffered (remote backends). */

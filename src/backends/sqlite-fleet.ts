@@ -6,8 +6,8 @@
  * of that event-loop turn: the hot path pays one indexed insert, no commit of
  * its own. The only secondary index is (queue, ended_at), which the time
  * windows of `status`, `--since` and pruning by age use; the rarer lookups
- * (a task, a worker, the succeeded ids of `push --skip-done`) scan the queue's
- * rows, which retention keeps bounded.
+ * (a task, a worker, the succeeded ids that `push --skip-done` reads once)
+ * scan the queue's rows, which retention keeps bounded.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -102,7 +102,7 @@ function fleetStatements(db: Database.Database) {
     countSince: db.prepare<[string, number], { outcome: string; n: number }>(
       'SELECT outcome, count(*) AS n FROM attempts WHERE queue = ? AND ended_at >= ? GROUP BY outcome',
     ),
-    succeeded: db.prepare<[string], { task_id: string }>("SELECT DISTINCT task_id FROM attempts WHERE queue = ? AND outcome = 'succeeded'"),
+    succeeded: db.prepare<[string], { task_id: string }>("SELECT task_id FROM attempts WHERE queue = ? AND outcome = 'succeeded'"),
     /** The oldest id of the queue, and the newest: their span bounds how many attempts the queue has. */
     idSpan: db.prepare<[string], { low: number | null; high: number | null }>('SELECT min(id) AS low, max(id) AS high FROM attempts WHERE queue = ?'),
     /** The id of the newest attempt beyond the newest `maxAttempts` (the OFFSET walks the index: done only when the span says it may exist). */
@@ -207,11 +207,10 @@ class SqliteHistory implements HistoryStore {
     );
   }
 
-  async succeeded(taskIds: readonly string[]): Promise<Set<string>> {
-    const wanted = new Set(taskIds);
+  async succeeded(): Promise<Set<string>> {
     const found = new Set<string>();
     this.access.read(() => {
-      for (const row of this.sql.succeeded.iterate(this.queue)) if (wanted.has(row.task_id)) found.add(row.task_id);
+      for (const row of this.sql.succeeded.iterate(this.queue)) found.add(row.task_id);
     });
     return found;
   }

@@ -3,6 +3,7 @@ import { JobqCommand } from '../cli/base-command.js';
 import { progressBar } from '../cli/progress.js';
 import { readStdinLines } from '../cli/stdin.js';
 import { kwargsFromLines, parseEnvPairs, prepareTasks, pushBodies, shellTaskKwargs } from '../push.js';
+import { PushFilter } from '../push-filter.js';
 
 export default class PushCommand extends JobqCommand {
   static override summary = 'Push tasks: shell commands with -c, or one task per stdin line.';
@@ -18,6 +19,11 @@ export default class PushCommand extends JobqCommand {
     env: Flags.string({ char: 'e', summary: 'KEY=VAL added to every task\'s environment (repeatable).', multiple: true }),
     'num-retries': Flags.integer({ summary: 'Retries after a failure before dead-lettering.', default: 0, min: 0 }),
     'num-workers': Flags.integer({ summary: 'Batches enqueued concurrently.', default: 10, min: 1 }),
+    'skip-done': Flags.boolean({
+      summary: "Skip tasks whose id already succeeded (in the queue's history): re-running a push enqueues only what is missing.",
+      default: false,
+    }),
+    'skip-queued': Flags.boolean({ summary: 'Skip tasks whose id is already in the queue (local/ queues).', default: false }),
     wait: Flags.boolean({
       summary: 'Wait for the results and print each as a JSON line when its task completes (local/ queues).',
       default: false,
@@ -34,19 +40,23 @@ export default class PushCommand extends JobqCommand {
       : (flags.cmd ?? []).map((cmd, index) => ({ kwargs: shellTaskKwargs(cmd, env), line: index + 1 }));
     await this.withQueue(flags, async (queue) => {
       if (flags.wait) queue.assertKeepsResults();
-      const { tasks, bodies } = prepareTasks(
+      const prepared = prepareTasks(
         queue,
         numbered.map((entry) => entry.kwargs),
         { numRetries: flags['num-retries'], replyRequested: flags.wait },
         (index) => (fromStdin ? `line ${numbered[index]?.line}` : `-c number ${index + 1}`),
       );
+      const filter = await PushFilter.create(queue, { skipDone: flags['skip-done'], skipQueued: flags['skip-queued'] });
+      const kept = prepared.tasks.map((task) => filter?.keep(task.id) ?? true);
+      const tasks = prepared.tasks.filter((_, index) => kept[index]);
+      const bodies = prepared.bodies.filter((_, index) => kept[index]);
       const progress = progressBar(bodies.length, 'enqueued');
       try {
         await pushBodies(queue, bodies, { concurrency: flags['num-workers'], onProgress: (n) => progress.update(n) });
       } finally {
         progress.stop();
       }
-      this.logToStderr(`enqueued ${bodies.length} task(s) to ${queue.name}`);
+      this.logToStderr(`enqueued ${bodies.length} task(s) to ${queue.name}${filter ? ` (${filter.describe()})` : ''}`);
       if (!flags.wait) return;
       let failed = 0;
       await queue.waitForResults([...new Set(tasks.map((task) => task.id))], {

@@ -74,9 +74,9 @@ export class FleetRecords {
     return this.history().countSince(since);
   }
 
-  /** Which of these task ids have succeeded (`push --skip-done`). */
-  succeededIds(taskIds: readonly string[]): Promise<Set<string>> {
-    return this.history().succeeded(taskIds);
+  /** The ids of every task that succeeded in the retained history (`push --skip-done`). */
+  succeededIds(): Promise<Set<string>> {
+    return this.history().succeeded();
   }
 
   /** Deletes at most `batch` attempts out of the retention policy; 0 without history. */
