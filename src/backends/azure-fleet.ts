@@ -49,7 +49,7 @@ const DONE = 'done';
 const WORKER = 'worker';
 const flushDelayMs = 1000;
 const maxTransaction = 100;
-/** Count retention costs a scan of keys: once an hour per process. */
+/** Count retention costs a scan of keys: a count within the limit is trusted this long. */
 const countCheckIntervalMs = hourMs;
 
 type AttemptEntity = Omit<AttemptRecord, 'stop' | 'exitCode' | 'signal' | 'error' | 'output'> & {
@@ -153,7 +153,8 @@ export class AzureHistory implements HistoryStore {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private counter = 0;
-  private lastCountCheck = 0;
+  /** The last full count of attempts (a keys scan), trusted for an hour while it was within the limit. */
+  private counted: { at: number; attempts: number } | undefined;
 
   constructor(private readonly table: FleetTable) {}
 
@@ -258,13 +259,16 @@ export class AzureHistory implements HistoryStore {
   async prune(policy: RetentionPolicy, batch: number): Promise<number> {
     if (this.table.off) return 0;
     const cutoff = Date.now() - policy.maxAgeMs;
-    // Whole hours older than the cutoff's hour, then the done ids older than the cutoff.
+    // Whole hours older than the cutoff's hour (so an attempt may outlive its
+    // age by up to an hour); the done ids older than the cutoff go along
+    // uncounted (they are one per succeeded attempt).
     let deleted = await this.table.deleteWhere(`PartitionKey gt ${quote(attemptPartition(cutoff))} and PartitionKey lt 'b'`, batch);
-    if (deleted < batch) deleted += await this.table.deleteWhere(`PartitionKey eq '${DONE}' and endedAt lt ${cutoff}`, batch - deleted);
-    if (deleted < batch && Date.now() - this.lastCountCheck >= countCheckIntervalMs) {
-      this.lastCountCheck = Date.now();
-      deleted += await this.pruneBeyondCount(policy.maxAttempts, batch - deleted);
-    }
+    if (deleted < batch) await this.table.deleteWhere(`PartitionKey eq '${DONE}' and endedAt lt ${cutoff}`, batch - deleted);
+    const trusted =
+      this.counted !== undefined &&
+      Date.now() - this.counted.at < countCheckIntervalMs &&
+      this.counted.attempts + this.counter <= policy.maxAttempts;
+    if (deleted < batch && !trusted) deleted += await this.pruneBeyondCount(policy.maxAttempts, batch - deleted);
     return deleted;
   }
 
@@ -278,6 +282,8 @@ export class AzureHistory implements HistoryStore {
       return extra.length < max;
     }, ['PartitionKey', 'RowKey']);
     await this.table.submit(extra);
+    // A scan cut short by the batch is no count; `counter` counts the attempts this process adds after it.
+    this.counted = extra.length < max ? { at: Date.now(), attempts: seen - extra.length - this.counter } : undefined;
     return extra.length;
   }
 }

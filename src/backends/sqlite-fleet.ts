@@ -229,8 +229,9 @@ class SqliteHistory implements HistoryStore {
     }, true);
   }
 
+  /** Attempts commit with the turn's other writes: this resolves once that commit is done. */
   async flush(): Promise<void> {
-    // Attempts commit with the turn's other writes.
+    await this.access.write(() => undefined, true);
   }
 }
 
