@@ -1,10 +1,14 @@
 /**
  * The local backend's fleet tables (src/backends/fleet.ts), in the same
  * SQLite file as the queues: `attempts`, one row per finished attempt, and
- * `workers`, one row per worker of a queue. An attempt is written through the
- * backend's write batch, so it commits in the same transaction as the settle
- * of that event-loop turn: the hot path pays one indexed insert, no commit of
- * its own. The only secondary index is (queue, ended_at), which the time
+ * `workers`, one row per worker of a queue. Attempts are gathered for up to
+ * `gatherMs` and then written through the backend's write batch, in the same
+ * transaction as the settles of that event-loop turn: the hot path pays an
+ * indexed insert and no commit of its own. (Writing each attempt in its own
+ * settle's turn measured 20% slower for no-op function tasks: every commit
+ * then appended the attempts table's and its index's last pages to the WAL.)
+ * A process killed within `gatherMs` of an attempt loses its record, never a
+ * task; `close` writes what is gathered. The only secondary index is (queue, ended_at), which the time
  * windows of `status`, `--since` and pruning by age use; the rarer lookups
  * (a task, a worker, the succeeded ids that `push --skip-done` reads once)
  * scan the queue's rows, which retention keeps bounded.
@@ -135,6 +139,7 @@ export interface SqliteAccess {
 /** The fleet tables of one database: a queue's history and worker rows. */
 export class SqliteFleet {
   private readonly sql: FleetStatements;
+  private readonly histories = new Set<SqliteHistory>();
 
   constructor(
     private readonly db: Database.Database,
@@ -144,7 +149,14 @@ export class SqliteFleet {
   }
 
   history(queue: string): HistoryStore {
-    return new SqliteHistory(queue, this.db, this.sql, this.access(`history of ${queue}`));
+    const history = new SqliteHistory(queue, this.db, this.sql, this.access(`history of ${queue}`));
+    this.histories.add(history);
+    return history;
+  }
+
+  /** Queues every gathered attempt into the current write batch (the backend then commits it). */
+  writeGathered(): Promise<void[]> {
+    return Promise.all([...this.histories].map((history) => history.write()));
   }
 
   workerRows(queue: string): WorkerRowStore {
@@ -152,7 +164,15 @@ export class SqliteFleet {
   }
 }
 
+/** How long attempts are gathered before they are written together. */
+const gatherMs = 100;
+
 class SqliteHistory implements HistoryStore {
+  private gathered: AttemptRecord[] = [];
+  /** Settles when the gathered attempts are committed (one promise for all of them). */
+  private batch: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly queue: string,
     private readonly db: Database.Database,
@@ -161,7 +181,30 @@ class SqliteHistory implements HistoryStore {
   ) {}
 
   record(attempts: readonly AttemptRecord[]): Promise<void> {
-    return this.access.write(() => {
+    this.gathered.push(...attempts);
+    if (!this.batch) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      this.batch = { promise, resolve, reject };
+      this.timer = setTimeout(() => void this.write(), gatherMs);
+      this.timer.unref();
+    }
+    return this.batch.promise;
+  }
+
+  /** Writes the gathered attempts in this turn's transaction; never rejects (their callers get the failure). */
+  write(): Promise<void> {
+    clearTimeout(this.timer);
+    const attempts = this.gathered;
+    const batch = this.batch;
+    this.gathered = [];
+    this.batch = undefined;
+    if (!batch) return Promise.resolve();
+    const written = this.access.write(() => {
       for (const a of attempts) {
         this.sql.insertAttempt.run(
           this.queue, a.taskId, a.kind, a.command, a.workerId, a.host, a.pid, a.startedAt, a.endedAt,
@@ -169,6 +212,7 @@ class SqliteHistory implements HistoryStore {
         );
       }
     }, attempts.length === 1);
+    return written.then(batch.resolve, batch.reject);
   }
 
   async query(filter: HistoryFilter): Promise<AttemptRecord[]> {
@@ -229,8 +273,10 @@ class SqliteHistory implements HistoryStore {
     }, true);
   }
 
-  /** Attempts commit with the turn's other writes: this resolves once that commit is done. */
+  /** Writes the gathered attempts now; resolves once they are committed. */
   async flush(): Promise<void> {
+    await this.write();
+    // A write the timer queued earlier commits in this batch or before it.
     await this.access.write(() => undefined, true);
   }
 }

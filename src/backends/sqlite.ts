@@ -171,7 +171,9 @@ class SqliteBackend implements Backend {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    const gathered = this.fleet.writeGathered();
     this.writes.flush();
+    await gathered;
     this.db.close();
   }
 }
