@@ -12,6 +12,22 @@ export { JobQueue, type DeadLetterRecord, type LeasedMessage, type PeekedTask, t
 export { createTask, parseTask, serializeTask, type Kwargs, type NewTaskOptions, type Task } from './task/task.js';
 export { parseSpec, type QueueTarget } from './backends/spec.js';
 export type { Backend, QueueStore, Lease, BackendCapabilities } from './backends/backend.js';
+export type {
+  AttemptOutcome,
+  AttemptRecord,
+  HistoryFilter,
+  HistoryStore,
+  OutcomeCounts,
+  RetentionPolicy,
+  RunningTaskRow,
+  WorkerPhase,
+  WorkerRow,
+  WorkerRowStore,
+} from './backends/fleet.js';
+export { fleetStatus, type FleetStatus, type WorkerState, type WorkerStatus } from './fleet/status.js';
+export type { FleetRecords } from './queue/fleet-records.js';
+export type { PushFilterOptions } from './push-filter.js';
+export type { FleetOptions } from './worker/fleet-options.js';
 export type { WorkerStats } from './worker/loop.js';
 export type { IdlePolicy, LoopOptions } from './worker/options.js';
 export type { StopSourceOptions } from './signals/stop-sources.js';

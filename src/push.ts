@@ -62,6 +62,8 @@ export interface PushOptions extends NewTaskOptions {
   onProgress?: (progress: PushProgress) => void;
   /** Called with each task once it is checked, before anything is enqueued (default: none). */
   onTask?: (task: Task) => void;
+  /** Whether to push a checked task; false skips it (`push --skip-done`, `--skip-queued`; default: every task). */
+  keep?: (task: Task) => boolean;
 }
 
 const atomicChunk = 1000;
@@ -135,6 +137,7 @@ async function pushAtomically(
     for await (const item of items) {
       if (options.signal?.aborted) break;
       const { task, body } = prepare(target, item, options);
+      if (options.keep && !options.keep(task)) continue;
       options.onTask?.(task);
       chunk.push(body);
       count += 1;
@@ -169,6 +172,7 @@ async function pushSpooled(
     for await (const item of items) {
       if (options.signal?.aborted) break;
       const { task, body } = prepare(target, item, options);
+      if (options.keep && !options.keep(task)) continue;
       options.onTask?.(task);
       await spool.append(item, body);
       if (spool.size % progressEvery === 0) options.onProgress?.({ phase: 'checking', done: spool.size });

@@ -1,6 +1,7 @@
 /** Pushing through the programmatic API: one task, or many from an array or an (async) iterable. */
 import { readEnvironment } from '../options/environment.js';
-import { pushKwargs, type PushKwargsOptions, type PushSummary } from '../push.js';
+import { pushKwargs, type PushKwargsOptions, type PushSummary as PipelineSummary } from '../push.js';
+import { PushFilter, type PushFilterOptions } from '../push-filter.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { createTask, type Kwargs, type NewTaskOptions, type Task } from '../task/task.js';
 
@@ -18,7 +19,13 @@ export async function pushTask(queue: JobQueue, kwargs: Kwargs, options: NewTask
   return task;
 }
 
-export type PushTasksOptions = PushKwargsOptions;
+export interface PushTasksOptions extends PushKwargsOptions, PushFilterOptions {}
+
+export interface PushSummary extends PipelineSummary {
+  /** Of the skipped, those whose id already succeeded (`skipDone`) or is queued (`skipQueued`). */
+  skippedDone: number;
+  skippedQueued: number;
+}
 
 /**
  * Pushes many tasks from an array or an (async) iterable, streamed: on
@@ -28,12 +35,19 @@ export type PushTasksOptions = PushKwargsOptions;
  * PushIncompleteError). A bad task rejects with a UsageError naming its
  * position (`task 3`), before anything is enqueued.
  */
-export function pushTasks(
+export async function pushTasks(
   queue: JobQueue,
   source: Iterable<Kwargs> | AsyncIterable<Kwargs>,
   options: PushTasksOptions = {},
 ): Promise<PushSummary> {
-  return pushKwargs(queue, source, withEnvironment(options));
+  const { skipDone, skipQueued, ...pushOptions } = options;
+  const filter = await PushFilter.create(queue, { skipDone: skipDone ?? false, skipQueued: skipQueued ?? false });
+  const summary = await pushKwargs(queue, source, {
+    ...withEnvironment(pushOptions),
+    ...(filter && { keep: (task: Task) => filter.keep(task.id) }),
+  });
+  const skippedDone = filter?.skipped.done ?? 0;
+  const skippedQueued = filter?.skipped.queued ?? 0;
+  return { ...summary, skipped: summary.skipped + skippedDone + skippedQueued, skippedDone, skippedQueued };
 }
 
-export type { PushSummary };

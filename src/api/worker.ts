@@ -13,6 +13,11 @@
  * even if one fails — leases not taken go back, the stop sources end, the
  * broker, the processor (with `closeProcessor`) — and releases the process
  * signal handlers last; failures come together as one AggregateError.
+ *
+ * While it runs, the worker keeps its live row in the queue's store and
+ * records each finished attempt in the queue's history (SPEC §10; where the
+ * backend keeps them, unless turned off), and prunes that history now and
+ * then. A failure to write them is logged once per kind and never stops it.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -32,11 +37,18 @@ import {
   type ResolvedStopSourceOptions,
   type StopSourceOptions,
 } from '../signals/stop-sources.js';
+import type { WorkerPhase } from '../backends/fleet.js';
+import type { NoticeSource } from '../signals/notices/notice.js';
+import { jobqVersion } from '../version.js';
+import type { AttemptRecorder } from '../worker/attempt-record.js';
+import { resolveFleetOptions, type FleetOptions, type ResolvedFleetOptions } from '../worker/fleet-options.js';
+import { HistoryPruner } from '../worker/history-pruner.js';
 import { WorkerLoop, type WorkerStats } from '../worker/loop.js';
+import { WorkerRowReporter } from '../worker/worker-row.js';
 import { resolveLoopOptions, type LoopOptions, type ResolvedLoopOptions } from '../worker/options.js';
 import { queueParts, type QueueParts } from '../worker/queue-parts.js';
 
-export interface WorkerOptions extends LoopOptions, StopSourceOptions {
+export interface WorkerOptions extends LoopOptions, StopSourceOptions, FleetOptions {
   /** Close the processor as part of the worker's close (default false: its owner closes it). */
   closeProcessor?: boolean;
   /** Where logs go (default: nowhere). Every line carries host, pid, worker_id and queue. */
@@ -65,9 +77,12 @@ export interface WorkerResult {
 
 const statusIntervalMs = 5 * 60_000;
 
+/** Stops whose running tasks finish: the row says `draining` for them. */
+const drainingStops = new Set<StopSource>(['SIGUSR1', 'control-drain', 'rebalance']);
+
 export class Worker {
   readonly id: string;
-  readonly options: ResolvedLoopOptions & ResolvedStopSourceOptions;
+  readonly options: ResolvedLoopOptions & ResolvedStopSourceOptions & ResolvedFleetOptions;
   private readonly broker: SignalBroker;
   private readonly logger: Logger;
   private readonly parts: QueueParts;
@@ -81,6 +96,10 @@ export class Worker {
   /** Cleanup steps of what run() started, in order, and the signal handlers' release, which comes last. */
   private readonly cleanups: CleanupStep[] = [];
   private readonly finalCleanups: CleanupStep[] = [];
+  /** The preemption notices that stand (the stop a released task's history record names). */
+  private readonly notices = new Set<NoticeSource>();
+  /** The kinds of fleet record whose failure was logged (once each). */
+  private readonly fleetWarned = new Set<string>();
 
   constructor(
     private readonly queue: JobQueue,
@@ -88,7 +107,11 @@ export class Worker {
     options: WorkerOptions = {},
     environment: JobqEnvironment = readEnvironment(),
   ) {
-    this.options = { ...resolveLoopOptions(options, environment), ...resolveStopSourceOptions(options, environment) };
+    this.options = {
+      ...resolveLoopOptions(options, environment),
+      ...resolveStopSourceOptions(options, environment),
+      ...resolveFleetOptions(options, environment),
+    };
     this.closeProcessor = options.closeProcessor ?? false;
     this.id = options.workerId ?? `${os.hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
     this.logger = (options.logger ?? silentLogger()).child({
@@ -109,6 +132,7 @@ export class Worker {
       logger: this.logger,
       output: options.taskOutput ? taskOutput(options.taskOutput, () => this.loop.runningCount > 1) : discardOutput,
       describeWidth: integerOption(options.describeWidth ?? 500, 'describeWidth', 10),
+      attempts: this.options.history && queue.fleet.keepsHistory ? this.attemptRecorder() : undefined,
     });
     this.loop = new WorkerLoop(this.parts, this.broker, {
       numWorkers: this.options.numWorkers,
@@ -121,6 +145,79 @@ export class Worker {
   /** How many tasks run right now. */
   get runningCount(): number {
     return this.loop.runningCount;
+  }
+
+  /** What the worker does now, as its live row says it. */
+  get phase(): WorkerPhase {
+    const phase = this.broker.phase;
+    if (phase !== 'stopping') return phase;
+    const source = this.broker.stopSource;
+    return source !== undefined && drainingStops.has(source) ? 'draining' : 'stopping';
+  }
+
+  /** The worker's identity on history records, and the stop in force when a task is cancelled. */
+  private attemptRecorder(): AttemptRecorder {
+    return {
+      workerId: this.id,
+      host: os.hostname(),
+      pid: process.pid,
+      stopCause: () => {
+        if (this.broker.phase === 'stopping') return this.broker.stopSource ?? null;
+        if (this.broker.phase === 'braced') return [...this.notices][0] ?? 'SIGTERM';
+        return null;
+      },
+    };
+  }
+
+  /** Logs a failure to write fleet records: a warning the first time for each kind, then at debug. */
+  private fleetFailed(kind: string, err: unknown): void {
+    const first = !this.fleetWarned.has(kind);
+    this.fleetWarned.add(kind);
+    const fields = { event: 'fleet_record_failed', kind };
+    const message = `cannot write the queue's ${kind}: ${errorMessage(err)}`;
+    if (first) this.logger.warn(fields, `${message}; the worker goes on without (said once)`);
+    else this.logger.debug(fields, message);
+  }
+
+  /** Starts the live row and the history's pruning, and adds their cleanup steps. */
+  private startFleetRecords(): void {
+    const fleet = this.queue.fleet;
+    const unsubscribe = fleet.onError((err, kind) => this.fleetFailed(kind, err));
+    const closing: CleanupStep[] = [
+      // Buffered attempts are written (remote backends) while their failures are still logged.
+      { name: 'history', run: () => fleet.flushHistory() },
+      { name: 'fleet error listener', run: unsubscribe },
+    ];
+    if (this.options.history && fleet.keepsHistory) {
+      const { historyMaxAgeMs: maxAgeMs, historyMaxAttempts: maxAttempts } = this.options;
+      const pruner = new HistoryPruner(fleet, { maxAgeMs, maxAttempts }, this.options.workerRowRetentionMs, (err) =>
+        this.fleetFailed('history', err),
+      );
+      pruner.start();
+      this.cleanups.push({ name: 'history pruning', run: () => pruner.stop() });
+    }
+    if (this.options.workerRowIntervalMs === 0 || !fleet.keepsWorkerRows) {
+      this.cleanups.push(...closing);
+      return;
+    }
+    const reporter = new WorkerRowReporter(
+      fleet,
+      {
+        workerId: this.id,
+        host: os.hostname(),
+        pid: process.pid,
+        slots: this.options.numWorkers,
+        version: jobqVersion,
+        environment: this.options.environmentName,
+        intervalMs: this.options.workerRowIntervalMs,
+        phase: () => this.phase,
+        running: () => this.parts.running(),
+        counts: () => ({ succeeded: this.loop.stats.succeeded, failed: this.loop.stats.failed }),
+      },
+      (err) => this.fleetFailed('worker rows', err),
+    );
+    reporter.start();
+    this.cleanups.push({ name: 'worker row', run: () => reporter.stop() }, ...closing);
   }
 
   get stats(): Readonly<WorkerStats> {
@@ -168,6 +265,8 @@ export class Worker {
     this.broker.subscribe({
       changed: (phase, reason) => this.logger.warn({ event: 'worker_phase', phase }, reason),
       notice: (source, notice) => {
+        if (notice === undefined) this.notices.delete(source);
+        else this.notices.add(source);
         if (notice === undefined) {
           this.logger.warn({ event: 'preemption_cleared', source }, `${source} preemption notice withdrawn`);
           return;
@@ -188,6 +287,7 @@ export class Worker {
     const status = setInterval(() => void this.logStatus(), statusIntervalMs);
     status.unref();
     this.cleanups.push({ name: 'status timer', run: () => clearInterval(status) });
+    this.startFleetRecords();
 
     this.logger.info(
       { event: 'worker_start', queue: this.queue.name, slots: this.options.numWorkers },

@@ -17,10 +17,24 @@ import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptio
 import { BackendError, type JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
 import { azureCredential } from './azure-credential.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import { AzureHistory, AzureWorkerRows, FleetTable, fleetTableName, type TableOpener } from './azure-fleet.js';
+import type { HistoryStore, WorkerRowStore } from './fleet.js';
 import type { QueueTarget } from './spec.js';
 
-/** Azure's limits: 32 messages per receive or peek, 64 KiB per message. */
-const capabilities: BackendCapabilities = { maxLeaseBatch: 32, maxMessageBytes: 64 * 1024, maxPeek: 32, results: false };
+/**
+ * Azure's limits: 32 messages per receive or peek, 64 KiB per message. A
+ * queue cannot be read whole without leasing; history and worker rows live
+ * in an Azure Table of the same account (azure-fleet.ts).
+ */
+const capabilities: BackendCapabilities = {
+  maxLeaseBatch: 32,
+  maxMessageBytes: 64 * 1024,
+  maxPeek: 32,
+  results: false,
+  scan: false,
+  history: true,
+  workerRows: true,
+};
 
 /** How many messages `push` sends at once (Azure has no batch send). */
 const PUSH_CONCURRENCY = 16;
@@ -36,11 +50,34 @@ const MAX_VISIBILITY_SECONDS = 7 * 24 * 60 * 60;
  */
 const retryOptions: StorageRetryOptions = { maxTries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
 
+/** Retries of the table calls (history, worker rows): as the queue's, short. */
+const tableRetryOptions = { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
+
+/**
+ * How a queue's fleet table is opened: with the account's credential, or from
+ * the connection string. A connection string that names a QueueEndpoint and
+ * no TableEndpoint has no table service (it would otherwise be guessed).
+ */
+function tableOpener(target: Exclude<QueueTarget, { kind: 'local' }>): (table: string) => TableOpener {
+  return (table) => async () => {
+    const { TableClient } = await import('@azure/data-tables');
+    if (target.kind === 'azure-account') {
+      return new TableClient(`https://${target.account}.table.core.windows.net`, table, azureCredential(), { retryOptions: tableRetryOptions });
+    }
+    const parts = target.connectionString.split(';').map((part) => part.trim().split('=', 1)[0]?.toLowerCase());
+    if (parts.includes('queueendpoint') && !parts.includes('tableendpoint')) {
+      throw new BackendError('the connection string names no TableEndpoint: task history and worker rows are off');
+    }
+    return TableClient.fromConnectionString(target.connectionString, table, { retryOptions: tableRetryOptions, allowInsecureConnection: true });
+  };
+}
+
 /** Opens the storage account a spec names; no request is made until a queue is used. */
 export function openAzureBackend(target: Exclude<QueueTarget, { kind: 'local' }>): Backend {
+  const tables = tableOpener(target);
   if (target.kind === 'azure-account') {
     const url = `https://${target.account}.queue.core.windows.net`;
-    return new AzureBackend(new QueueServiceClient(url, azureCredential(), { retryOptions }));
+    return new AzureBackend(new QueueServiceClient(url, azureCredential(), { retryOptions }), tables);
   }
   let service: QueueServiceClient;
   try {
@@ -49,14 +86,18 @@ export function openAzureBackend(target: Exclude<QueueTarget, { kind: 'local' }>
     // The SDK's messages name the faulty part, not the value (a test checks the key is not repeated).
     throw new UsageError(`invalid Azure Storage connection string: ${oneLine(err)}`, { cause: err });
   }
-  return new AzureBackend(service);
+  return new AzureBackend(service, tables);
 }
 
 class AzureBackend implements Backend {
   readonly capabilities = capabilities;
   readonly description: string;
+  private readonly tables = new Map<string, { table: FleetTable; history: AzureHistory }>();
 
-  constructor(private readonly service: QueueServiceClient) {
+  constructor(
+    private readonly service: QueueServiceClient,
+    private readonly openTable: (table: string) => TableOpener,
+  ) {
     // Without the query string: a SAS connection string puts its signature there.
     const url = new URL(service.url);
     this.description = `azure:${url.origin}${url.pathname.replace(/\/$/, '')}`;
@@ -66,7 +107,29 @@ class AzureBackend implements Backend {
     return new AzureQueue(name, this.service.getQueueClient(name), this.description);
   }
 
+  history(name: string): HistoryStore {
+    return this.fleet(name).history;
+  }
+
+  workerRows(name: string): WorkerRowStore {
+    return new AzureWorkerRows(this.fleet(name).table);
+  }
+
+  /** One table and one history buffer per queue, so that close() flushes every buffer. */
+  private fleet(name: string): { table: FleetTable; history: AzureHistory } {
+    let fleet = this.tables.get(name);
+    if (!fleet) {
+      const tableName = fleetTableName(name);
+      const table = new FleetTable(tableName, this.openTable(tableName));
+      fleet = { table, history: new AzureHistory(table) };
+      this.tables.set(name, fleet);
+    }
+    return fleet;
+  }
+
   async close(): Promise<void> {
+    // Buffered attempts are written; a failure was reported to whoever recorded them.
+    await Promise.all([...this.tables.values()].map(({ history }) => history.flush()));
     // The SDK holds no connection open: idle keep-alive sockets are unref'd
     // by Node's agent and never keep the process alive.
   }

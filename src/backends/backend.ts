@@ -33,6 +33,8 @@ export interface PeekedMessage {
   readonly deliveries: number;
 }
 
+import type { HistoryStore, WorkerRowStore } from './fleet.js';
+
 /** What a backend can do beyond the required operations, declared once per backend. */
 export interface BackendCapabilities {
   /** The most messages one `lease` call returns. */
@@ -45,6 +47,12 @@ export interface BackendCapabilities {
   readonly results: boolean;
   /** Whether queues take an all-or-nothing push of any size (`beginPush`); absent means no. */
   readonly atomicPush?: boolean;
+  /** Whether a queue's messages can be read whole without leasing them (`QueueStore.scan`; `push --skip-queued`). */
+  readonly scan: boolean;
+  /** Whether the backend keeps each queue's attempt history (`Backend.history`; src/backends/fleet.ts). */
+  readonly history: boolean;
+  /** Whether the backend keeps each queue's live worker rows (`Backend.workerRows`). */
+  readonly workerRows: boolean;
 }
 
 /**
@@ -93,6 +101,8 @@ export interface QueueStore {
   takeResults?(taskIds: readonly string[]): Promise<Map<string, string>>;
   /** Starts an all-or-nothing push (backends with `atomicPush`). */
   beginPush?(): Promise<AtomicPush>;
+  /** Calls `visit` with the body of every message, leased ones included (backends with `scan`). */
+  scan?(visit: (body: string) => void): Promise<void>;
 }
 
 /** A connection to a storage account or database, opening queues by name. */
@@ -101,5 +111,10 @@ export interface Backend {
   readonly description: string;
   readonly capabilities: BackendCapabilities;
   queue(name: string): QueueStore;
+  /** The attempt history of the queue `name` (backends with `history`). */
+  history?(name: string): HistoryStore;
+  /** The live worker rows of the queue `name` (backends with `workerRows`). */
+  workerRows?(name: string): WorkerRowStore;
+  /** Writes what is buffered (history) and closes the connection. */
   close(): Promise<void>;
 }

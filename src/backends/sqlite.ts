@@ -16,6 +16,8 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { BackendError, LeaseLostError } from '../errors.js';
 import type { AtomicPush, Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import type { HistoryStore, WorkerRowStore } from './fleet.js';
+import { fleetSchema, SqliteFleet, type SqliteAccess } from './sqlite-fleet.js';
 import { SqliteAtomicPush, SqlitePushStatements, stagedPushesSchema, sweepStagedPushes } from './sqlite-push.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
@@ -25,6 +27,9 @@ const capabilities: BackendCapabilities = {
   maxPeek: 1000,
   results: true,
   atomicPush: true,
+  scan: true,
+  history: true,
+  workerRows: true,
 };
 
 const schema = `
@@ -89,6 +94,7 @@ export function openSqliteBackend(file: string): Backend {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(schema + stagedPushesSchema);
+    db.exec(fleetSchema);
   } catch (err) {
     throw new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, {
       cause: err,
@@ -103,6 +109,7 @@ class SqliteBackend implements Backend {
   readonly description: string;
   private readonly statements;
   private readonly pushStatements: SqlitePushStatements;
+  private readonly fleet: SqliteFleet;
   private readonly writes: SqliteWriteBatch;
 
   constructor(
@@ -132,16 +139,45 @@ class SqliteBackend implements Backend {
       putResult: db.prepare('INSERT OR REPLACE INTO results (queue, task_id, body, created_at) VALUES (?, ?, ?, ?)'),
       getResult: db.prepare<[string, string], { body: string }>('SELECT body FROM results WHERE queue = ? AND task_id = ?'),
       deleteResult: db.prepare('DELETE FROM results WHERE queue = ? AND task_id = ?'),
+      scan: db.prepare<[string], { body: Buffer }>('SELECT CAST(body AS BLOB) AS body FROM messages WHERE queue = ? ORDER BY id'),
     };
+    this.fleet = new SqliteFleet(db, (what) => this.access(what));
   }
 
   queue(name: string): QueueStore {
     return new SqliteQueue(name, this.statements, this.pushStatements, this.writes);
   }
 
+  history(name: string): HistoryStore {
+    return this.fleet.history(name);
+  }
+
+  workerRows(name: string): WorkerRowStore {
+    return this.fleet.workerRows(name);
+  }
+
+  /** Reads and single-statement writes with SQLite errors as BackendError naming `what`. */
+  private access(what: string): SqliteAccess {
+    const failure = (err: unknown) =>
+      new BackendError(`local ${what}: ${(err as Error).message}`, { cause: err, permanent: isCorruption(err) });
+    return {
+      read: (fn) => {
+        try {
+          return fn();
+        } catch (err) {
+          throw failure(err);
+        }
+      },
+      write: (fn, single) =>
+        (single ? this.writes.runStatement(fn) : this.writes.run(fn)).catch((err: unknown) => Promise.reject(failure(err))),
+    };
+  }
+
   async close(): Promise<void> {
     if (!this.db.open) return;
+    const gathered = this.fleet.writeGathered();
     this.writes.flush();
+    await gathered;
     this.db.close();
   }
 }
@@ -265,6 +301,12 @@ class SqliteQueue implements QueueStore {
 
   async clear(): Promise<void> {
     await this.writeStatement(() => this.sql.clear.run(this.name));
+  }
+
+  async scan(visit: (body: string) => void): Promise<void> {
+    this.read(() => {
+      for (const row of this.sql.scan.iterate(this.name)) visit(readBody(row.body).body);
+    });
   }
 
   async putResult(taskId: string, result: string): Promise<void> {

@@ -2,6 +2,7 @@
 import { Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../options/duration.js';
+import { fleetDefaults, type FleetOptions } from '../worker/fleet-options.js';
 import { loopDefaults, type LoopOptions } from '../worker/options.js';
 
 /** A duration flag; `minMs` refuses shorter ones with a message that names the flag. */
@@ -32,6 +33,23 @@ export const runFlags = {
     min: 1,
   }),
   proc: Flags.string({ summary: 'Task type that runs each task.', default: 'shell' }),
+  history: Flags.boolean({
+    summary: "Record each finished attempt in the queue's history (env JOBQ_HISTORY; default on).",
+    allowNo: true,
+  }),
+  'history-retention': duration('--history-retention', 60_000)({
+    summary: 'Keep attempts in the history this long (<integer>[smhdw]; env JOBQ_HISTORY_RETENTION, default 7d).',
+  }),
+  'history-max-attempts': Flags.integer({
+    summary: `Keep at most this many attempts per queue (env JOBQ_HISTORY_MAX_ATTEMPTS, default ${fleetDefaults.historyMaxAttempts}).`,
+    min: 1,
+  }),
+  'worker-row-interval': duration('--worker-row-interval')({
+    summary: "Rewrite this worker's live row this often; 0 for none (<integer>[smhdw]; env JOBQ_WORKER_ROW_INTERVAL, default 5s).",
+  }),
+  'environment-name': Flags.string({
+    summary: "The fleet's name on this worker's row (env JOBQ_ENVIRONMENT_NAME).",
+  }),
   'emulate-tty': Flags.boolean({ char: 't', summary: 'Run shell tasks under a pseudo-terminal.', default: false }),
 };
 
@@ -40,11 +58,22 @@ export function runOptions(flags: {
   'visibility-timeout': number;
   heartbeat: boolean;
   'max-deliveries'?: number | undefined;
-}): Pick<LoopOptions, 'visibilityTimeoutMs' | 'heartbeat' | 'maxDeliveries'> {
+  history?: boolean | undefined;
+  'history-retention'?: number | undefined;
+  'history-max-attempts'?: number | undefined;
+  'worker-row-interval'?: number | undefined;
+  'environment-name'?: string | undefined;
+}): Pick<LoopOptions, 'visibilityTimeoutMs' | 'heartbeat' | 'maxDeliveries'> & FleetOptions {
+  const given = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   return {
     visibilityTimeoutMs: flags['visibility-timeout'],
     heartbeat: flags.heartbeat,
-    ...(flags['max-deliveries'] === undefined ? {} : { maxDeliveries: flags['max-deliveries'] }),
+    ...given('maxDeliveries', flags['max-deliveries']),
+    ...given('history', flags.history),
+    ...given('historyMaxAgeMs', flags['history-retention']),
+    ...given('historyMaxAttempts', flags['history-max-attempts']),
+    ...given('workerRowIntervalMs', flags['worker-row-interval']),
+    ...given('environmentName', flags['environment-name']),
   };
 }
 

@@ -7,6 +7,7 @@ import { pushProgress } from '../cli/progress.js';
 import { inputLines } from '../cli/stdin.js';
 import { commandItems, lineItems, parseEnvPairs } from '../push/input.js';
 import { assertPushTarget, MAX_PUSH_CONCURRENCY, pushItems } from '../push.js';
+import { PushFilter } from '../push-filter.js';
 
 export default class PushCommand extends JobqCommand {
   static override summary = 'Push tasks: shell commands with -c, or one task per stdin line.';
@@ -31,6 +32,11 @@ export default class PushCommand extends JobqCommand {
       summary: `Sends in flight at once on Azure (1 to ${MAX_PUSH_CONCURRENCY}).`,
       default: 10,
     }),
+    'skip-done': Flags.boolean({
+      summary: "Skip tasks whose id already succeeded (in the queue's history): re-running a push enqueues only what is missing.",
+      default: false,
+    }),
+    'skip-queued': Flags.boolean({ summary: 'Skip tasks whose id is already in the queue (local/ queues).', default: false }),
     wait: Flags.boolean({
       summary: 'Wait for the results and print each as a JSON line when its task completes (local/ queues).',
       default: false,
@@ -44,6 +50,7 @@ export default class PushCommand extends JobqCommand {
     await this.withQueue(flags, async (queue) => {
       if (flags.wait) queue.assertKeepsResults();
       const taskIds: string[] = [];
+      const filter = await PushFilter.create(queue, { skipDone: flags['skip-done'], skipQueued: flags['skip-queued'] });
       const progress = pushProgress();
       const pushed = await withInterrupts(async (signal) => {
         const items = flags.command
@@ -57,12 +64,13 @@ export default class PushCommand extends JobqCommand {
             signal,
             onProgress: (update) => progress.update(update),
             ...(flags.wait && { onTask: (task) => taskIds.push(task.id) }),
+            ...(filter && { keep: (task) => filter.keep(task.id) }),
           });
         } finally {
           progress.stop();
         }
       });
-      this.logToStderr(`enqueued ${pushed} task(s) to ${queue.name}`);
+      this.logToStderr(`enqueued ${pushed} task(s) to ${queue.name}${filter ? ` (${filter.describe()})` : ''}`);
       if (!flags.wait) return;
       let failed = 0;
       await withInterrupts((signal) =>

@@ -31,7 +31,10 @@ export default class WorkerCommand extends JobqCommand {
           logger,
           ...this.workerOutput(status),
           onStart: (worker) =>
-            status.start(() => ({ running: worker.runningCount, succeeded: worker.stats.succeeded, failed: worker.stats.failed })),
+            status.start(
+              () => ({ running: worker.runningCount, succeeded: worker.stats.succeeded, failed: worker.stats.failed }),
+              () => queue.size(),
+            ),
         }),
       );
       process.exitCode = result.exitCode;

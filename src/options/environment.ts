@@ -9,6 +9,7 @@
  */
 import { UsageError } from '../errors.js';
 import { parseDuration } from './duration.js';
+import { flagFromEnv } from './flag.js';
 
 export interface JobqEnvironment {
   /** JOBQ_TIME_LIMIT: stop a worker gracefully after this long, ms. */
@@ -33,6 +34,18 @@ export interface JobqEnvironment {
   readonly logLevel: string | undefined;
   /** NO_COLOR set (to anything): no colours on a terminal (no-color.org). */
   readonly noColor: boolean;
+  /** JOBQ_HISTORY: 0 (or false, no, off) records no attempts in the queue's history. */
+  readonly history: boolean | undefined;
+  /** JOBQ_HISTORY_RETENTION: keep attempts this long, ms. */
+  readonly historyMaxAgeMs: number | undefined;
+  /** JOBQ_HISTORY_MAX_ATTEMPTS: keep at most this many attempts per queue. */
+  readonly historyMaxAttempts: number | undefined;
+  /** JOBQ_WORKER_ROW_INTERVAL: how often a worker rewrites its live row, ms (0: no row). */
+  readonly workerRowIntervalMs: number | undefined;
+  /** JOBQ_WORKER_ROW_RETENTION: delete the rows of workers gone this long, ms. */
+  readonly workerRowRetentionMs: number | undefined;
+  /** JOBQ_ENVIRONMENT_NAME: the fleet's name on worker rows (as ai4s-jobq groups a fleet). */
+  readonly environmentName: string | undefined;
 }
 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -82,5 +95,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): JobqEnvir
     debug: flag(env, 'JOBQ_DEBUG') ?? false,
     logLevel: text(env, 'JOBQ_LOG_LEVEL'),
     noColor: text(env, 'NO_COLOR') !== undefined,
+    history: flagFromEnv(env, 'JOBQ_HISTORY'),
+    historyMaxAgeMs: duration(env, 'JOBQ_HISTORY_RETENTION'),
+    historyMaxAttempts: positiveInteger(env, 'JOBQ_HISTORY_MAX_ATTEMPTS'),
+    workerRowIntervalMs: duration(env, 'JOBQ_WORKER_ROW_INTERVAL'),
+    workerRowRetentionMs: duration(env, 'JOBQ_WORKER_ROW_RETENTION'),
+    environmentName: text(env, 'JOBQ_ENVIRONMENT_NAME'),
   };
 }

@@ -13,8 +13,11 @@
  *   result, then the message is deleted.
  * Each writes what survives a crash first (the result or the record before
  * the delete), so a crash in between leaves the task to run again, never lost.
+ * Given the attempt that ended, each also records it in the queue's history
+ * (`fleet`), in the same turn as the settle's write.
  */
 import type { AtomicPush, Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from '../backends/backend.js';
+import type { AttemptRecord } from '../backends/fleet.js';
 import { openBackend } from '../backends/open.js';
 import {
   CONTROL_SUFFIX,
@@ -28,6 +31,7 @@ import { InvalidTaskError, TaskTooLargeError, UsageError, errorMessage, hasCode 
 import { sleep } from '../timers/sleep.js';
 import { parseTask, serializeTask, withRetries, type Task } from '../task/task.js';
 import { deadLetterBody, readDeadLetter, type DeadLetterDetails, type DeadLetterRecord } from './dead-letters.js';
+import { FleetRecords } from './fleet-records.js';
 
 export type { DeadLetterDetails, DeadLetterRecord } from './dead-letters.js';
 
@@ -58,6 +62,8 @@ function decode(
 
 export class JobQueue {
   readonly name: string;
+  /** The queue's attempt history and live worker rows (where the backend keeps them). */
+  readonly fleet: FleetRecords;
   private readonly store: QueueStore;
   private readonly deadLetters: QueueStore;
   private readonly control: QueueStore;
@@ -72,6 +78,7 @@ export class JobQueue {
     this.store = backend.queue(name);
     this.deadLetters = backend.queue(name + DEAD_LETTER_SUFFIX);
     this.control = backend.queue(name + CONTROL_SUFFIX);
+    this.fleet = new FleetRecords(backend, name);
   }
 
   /**
@@ -165,19 +172,25 @@ export class JobQueue {
   }
 
   /** A task succeeded: its result is kept for a producer that waits, then the message is deleted. */
-  async succeed(lease: Lease, task: Task, result: unknown): Promise<void> {
+  async succeed(lease: Lease, task: Task, result: unknown, attempt?: AttemptRecord): Promise<void> {
     await this.putResult(task, { ok: true, result: result ?? null });
-    await this.store.complete(lease);
+    const completed = this.store.complete(lease);
+    if (attempt) this.fleet.record(attempt);
+    await completed;
   }
 
   /** A failed task with retries left goes back at once with one retry fewer, same id. */
-  async retry(lease: Lease, task: Task): Promise<void> {
-    await this.store.release(lease, this.encode(withRetries(task, task.numRetries - 1)));
+  async retry(lease: Lease, task: Task, attempt?: AttemptRecord): Promise<void> {
+    const released = this.store.release(lease, this.encode(withRetries(task, task.numRetries - 1)));
+    if (attempt) this.fleet.record(attempt);
+    await released;
   }
 
   /** A leased message goes back at once, unchanged (a stop, or a lease not used). */
-  async release(lease: Lease): Promise<void> {
-    await this.store.release(lease);
+  async release(lease: Lease, attempt?: AttemptRecord): Promise<void> {
+    const released = this.store.release(lease);
+    if (attempt) this.fleet.record(attempt);
+    await released;
   }
 
   /**
@@ -185,17 +198,37 @@ export class JobQueue {
    * task that asked for a reply gets its failure as the result (the error's
    * first line). `task` null: the message is not a valid task.
    */
-  async deadLetter(lease: Lease, task: Task | null, details: DeadLetterDetails): Promise<void> {
+  async deadLetter(lease: Lease, task: Task | null, details: DeadLetterDetails, attempt?: AttemptRecord): Promise<void> {
     await this.deadLetters.push([deadLetterBody(this.name, lease, task, details, this.backend.capabilities.maxMessageBytes)]);
     // The result before the delete (as on success): if it fails, the message reappears instead of vanishing unanswered.
     if (task) await this.putResult(task, { ok: false, error: details.error.split('\n')[0] ?? details.error });
-    await this.store.complete(lease);
+    const completed = this.store.complete(lease);
+    if (attempt) this.fleet.record(attempt);
+    await completed;
   }
 
   /** The next tasks without leasing them (at most the backend's peek limit). */
   async peek(max: number): Promise<PeekedTask[]> {
     const messages = await this.store.peek(Math.min(max, this.backend.capabilities.maxPeek));
     return messages.map((message) => ({ message, ...decode(message.body, message.bodyError) }));
+  }
+
+  /**
+   * The ids of every task in the queue, leased ones included (`push
+   * --skip-queued`); a UsageError where the backend cannot read a queue
+   * whole without leasing it.
+   */
+  async queuedTaskIds(): Promise<Set<string>> {
+    const scan = this.store.scan?.bind(this.store);
+    if (!this.backend.capabilities.scan || !scan) {
+      throw new UsageError(`${this.backend.description} cannot list a queue without leasing its tasks: --skip-queued needs a local/ queue`);
+    }
+    const ids = new Set<string>();
+    await scan((body) => {
+      const decoded = decode(body);
+      if (decoded.task) ids.add(decoded.task.id);
+    });
+    return ids;
   }
 
   /** The approximate number of tasks, leased ones included. */

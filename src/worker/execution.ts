@@ -15,8 +15,12 @@
  * one retry fewer, or dead-lettered. `decided` resolves as soon as the
  * settlement is chosen, before it is written, so that the slot can take its
  * next task while the write goes on; `execute()` resolves once it is written.
+ * A task that ran is recorded in the queue's history with its settlement
+ * (when the context has an `attempts` recorder), and listed in `active`
+ * while it runs.
  */
 import type { Lease } from '../backends/backend.js';
+import type { AttemptOutcome, AttemptRecord } from '../backends/fleet.js';
 import { errorMessage, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Processor, RunningTask, TaskOutcome } from '../processors/processor.js';
@@ -27,6 +31,8 @@ import type { LeaseKeeper } from './lease-keeper.js';
 import type { ResolvedLoopOptions } from './options.js';
 import type { TaskOutput } from '../log/task-output.js';
 import { OutputTail } from './output-tail.js';
+import type { ActiveTasks } from './active-tasks.js';
+import { attemptRecord, maxCommandChars, type AttemptRecorder } from './attempt-record.js';
 
 /**
  * How a leased message ended: `released` went back unchanged after a stop,
@@ -52,6 +58,10 @@ export interface ExecutionContext {
   readonly output: TaskOutput;
   /** The longest description of what a task runs in a log message (the full one is in the JSON fields). */
   readonly describeWidth: number;
+  /** The tasks running now (for the worker's live row). */
+  readonly active: ActiveTasks;
+  /** Who records finished attempts in the history; undefined: none are recorded. */
+  readonly attempts: AttemptRecorder | undefined;
 }
 
 export class TaskExecution {
@@ -66,6 +76,10 @@ export class TaskExecution {
   /** The task's fields on every task event: what runs it and what it runs. */
   private fields: { task_id: string; kind: string; command: string } | undefined;
   private startedAt = 0;
+  /** When the task started, epoch ms (undefined until it does). */
+  private startedWall: number | undefined;
+  /** The stop that cancelled the task, for its history record. */
+  private stoppedBy: string | null = null;
   /** The heartbeat's stop, once asked for: the task's end and its settlement both wait for it. */
   private heartbeatStopped: Promise<Lease> | undefined;
   /** Resolves with the settlement once it is chosen (before it is written). */
@@ -85,6 +99,7 @@ export class TaskExecution {
   cancel(): void {
     if (this.cancelled || this.over) return;
     this.cancelled = true;
+    this.stoppedBy = this.context.attempts?.stopCause() ?? null;
     this.stopRunning();
   }
 
@@ -125,17 +140,18 @@ export class TaskExecution {
     this.keeper?.whenLost(() => this.onLeaseLost(task));
     const outcome = await this.run(task);
     this.over = true;
+    this.context.active.delete(this);
     if (this.killTimer) clearTimeout(this.killTimer);
     await this.stopHeartbeat();
-    if (this.keeper?.isLost) return this.leaseLost();
+    if (this.keeper?.isLost) return this.leaseLost(outcome);
     const ended = this.endFields(outcome);
     if (this.cancelled && outcome.endedBeforeStop !== true) {
       logger.info({ event: 'task_canceled', ...ended }, `task ${task.id} was stopped and goes back to the queue`);
-      return this.settle((latest) => queue.release(latest), 'released');
+      return this.settle((latest) => queue.release(latest, this.attempt('released', outcome)), 'released');
     }
     if (outcome.ok) {
       logger.info({ event: 'task_success', ...ended }, `task ${task.id} succeeded in ${ended.duration_s.toFixed(1)} s`);
-      return this.settle((latest) => queue.succeed(latest, task, outcome.result), 'succeeded');
+      return this.settle((latest) => queue.succeed(latest, task, outcome.result, this.attempt('succeeded', outcome)), 'succeeded');
     }
     logger.warn({ event: 'task_failure', ...ended, error: outcome.error }, `task ${task.id} failed: ${outcome.error}`);
     if (task.numRetries > 0) {
@@ -143,7 +159,7 @@ export class TaskExecution {
         { event: 'task_retry', ...ended, retries_left: task.numRetries - 1 },
         `task ${task.id} goes back to the queue with ${task.numRetries - 1} retries left`,
       );
-      return this.settle((latest) => queue.retry(latest, task), 'retried');
+      return this.settle((latest) => queue.retry(latest, task, this.attempt('retried', outcome)), 'retried');
     }
     logger.error({ event: 'task_give_up', ...ended }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
@@ -152,14 +168,16 @@ export class TaskExecution {
           error: outcome.detail ? `${outcome.error}\n${outcome.detail}` : outcome.error,
           output: this.tail.toArray(),
           exitCode: outcome.exitCode ?? null,
-        }),
+        }, this.attempt('dead-lettered', outcome)),
       'dead-lettered',
     );
   }
 
   /** A lease found lost (another worker may hold the message now): the attempt ends unsettled. */
-  private leaseLost(): Settlement {
+  private leaseLost(outcome?: TaskOutcome): Settlement {
     this.decide('lease-lost');
+    const attempt = outcome && this.attempt('lease-lost', outcome);
+    if (attempt) this.context.queue.fleet.record(attempt);
     this.context.logger.warn(
       { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null, ...this.fields, stage: 'ended' },
       `${this.subject} lost its lease: cancelled, not settled`,
@@ -192,7 +210,8 @@ export class TaskExecution {
       { event: 'task_delivery_limit', task_id: task.id, deliveries: lease.deliveries - 1 },
       `task ${task.id} was ${error}: moved to ${queue.name}-failed`,
     );
-    return this.settle((latest) => queue.deadLetter(latest, task, { error }), 'delivery-limit');
+    const attempt = this.attempt('dead-lettered', undefined, error);
+    return this.settle((latest) => queue.deadLetter(latest, task, { error }, attempt), 'delivery-limit');
   }
 
   /** The fields of a task event once the task has ended. */
@@ -212,13 +231,34 @@ export class TaskExecution {
     };
   }
 
+  /** The history record of this attempt, ending now; undefined when no history is kept. */
+  private attempt(outcome: AttemptOutcome, ended: TaskOutcome | undefined, error?: string): AttemptRecord | undefined {
+    const { attempts, processor } = this.context;
+    const task = this.leased.task;
+    if (!attempts || !task) return undefined;
+    return attemptRecord(attempts, {
+      taskId: task.id,
+      kind: this.fields?.kind ?? processor.name,
+      command: this.fields?.command ?? processor.describe?.(task) ?? task.kwargsJson,
+      outcome,
+      startedAt: this.startedWall,
+      durationMs: this.startedWall === undefined ? 0 : performance.now() - this.startedAt,
+      ended,
+      stop: this.stoppedBy,
+      ...(error !== undefined && { error }),
+      output: this.tail.toArray(),
+    });
+  }
+
   private async run(task: Task): Promise<TaskOutcome> {
-    const { queue, processor, logger, output, describeWidth } = this.context;
+    const { queue, processor, logger, output, describeWidth, active } = this.context;
     const command = processor.describe?.(task) ?? task.kwargsJson;
     this.fields = { task_id: task.id, kind: processor.name, command };
     const shown = command.length > describeWidth ? `${command.slice(0, Math.max(0, describeWidth - 1))}…` : command;
     logger.info({ event: 'task_start', ...this.fields }, `task ${task.id} started: ${shown}`);
     this.startedAt = performance.now();
+    this.startedWall = Date.now();
+    active.add(this, { taskId: task.id, command: command.slice(0, maxCommandChars), since: this.startedWall });
     try {
       this.running = processor.start({
         task,

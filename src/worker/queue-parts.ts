@@ -9,6 +9,9 @@ import type { TaskOutput } from '../log/task-output.js';
 import type { Processor } from '../processors/processor.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { sleep } from '../timers/sleep.js';
+import type { RunningTaskRow } from '../backends/fleet.js';
+import { ActiveTasks } from './active-tasks.js';
+import type { AttemptRecorder } from './attempt-record.js';
 import { TaskExecution } from './execution.js';
 import { LeaseBuffer } from './lease-buffer.js';
 import type { Job, LoopParts } from './loop.js';
@@ -17,6 +20,8 @@ import type { ResolvedLoopOptions } from './options.js';
 export interface QueueParts extends LoopParts {
   /** How many messages were leased for the slots in all. */
   readonly leased: number;
+  /** The tasks running now: what each runs and since when. */
+  running(): RunningTaskRow[];
   /** Ends leasing: waits for the lease call in flight and puts back every lease no slot took. */
   close(): Promise<void>;
 }
@@ -29,10 +34,12 @@ export interface QueuePartsSettings {
   readonly output: TaskOutput;
   /** The longest description of a task in a log message. */
   readonly describeWidth: number;
+  /** Who records finished attempts in the queue's history; undefined: none are recorded. */
+  readonly attempts: AttemptRecorder | undefined;
 }
 
 export function queueParts(queue: JobQueue, processor: Processor, settings: QueuePartsSettings): QueueParts {
-  const { options, isRunning, logger, output, describeWidth } = settings;
+  const { options, isRunning, logger, output, describeWidth, attempts } = settings;
   const leases = new LeaseBuffer(queue, {
     visibilityMs: options.visibilityTimeoutMs,
     heartbeat: options.heartbeat,
@@ -40,11 +47,13 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
     isRunning,
     logger,
   });
-  const context = { queue, processor, options, logger, output, describeWidth };
+  const active = new ActiveTasks();
+  const context = { queue, processor, options, logger, output, describeWidth, active, attempts };
   return {
     get leased() {
       return leases.claimed;
     },
+    running: () => active.list(),
     async lease(): Promise<Job | undefined> {
       const held = await leases.next();
       return held && new TaskExecution(held, context);

@@ -13,6 +13,7 @@ import { discardOutput } from '../../src/log/task-output.js';
 import type { Processor, RunningTask, TaskContext, TaskOutcome } from '../../src/processors/processor.js';
 import { JobQueue, type LeasedMessage } from '../../src/queue/job-queue.js';
 import { createTask, type Task } from '../../src/task/task.js';
+import { ActiveTasks } from '../../src/worker/active-tasks.js';
 import { TaskExecution } from '../../src/worker/execution.js';
 import { LeaseKeeper } from '../../src/worker/lease-keeper.js';
 import { insertRawMessages } from '../helpers/local-store.js';
@@ -87,6 +88,8 @@ describe('task execution', () => {
         logger: silentLogger(),
         output: discardOutput,
         describeWidth: 200,
+        active: new ActiveTasks(),
+        attempts: undefined,
       },
     );
   }
