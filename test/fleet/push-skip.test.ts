@@ -25,14 +25,17 @@ describe('push --skip-done --skip-queued (CLI and API)', () => {
   /** The queue in this test's JOBQ_HOME, opened in-process. */
   const open = (name: string) => JobQueue.open(`local/${name}`, { env: { ...process.env, ...env } });
 
+  /** A command as its input line was written: a command pushed from stdin keeps the line's newline, as the reference's does. */
+  const withoutNewline = (command: string): string => command.replace(/\n$/, '');
+
   /** The commands of the tasks waiting in the queue. */
   async function queuedCommands(name: string): Promise<string[]> {
-    const peek = await runCli([`local/${name}`, 'peek', '-n', '1000', '--json'], { env });
+    const peek = await runCli([`local/${name}`, 'peek', '-n', '1000', '--json-lines'], { env });
     return peek.stdout
       .trim()
       .split('\n')
       .filter((line) => line !== '')
-      .map((line) => (JSON.parse(line) as { kwargs: { cmd: string } }).kwargs.cmd)
+      .map((line) => withoutNewline((JSON.parse(line) as { kwargs: { cmd: string } }).kwargs.cmd))
       .sort();
   }
 
@@ -43,7 +46,7 @@ describe('push --skip-done --skip-queued (CLI and API)', () => {
       const result = await runWorker(queue, { numWorkers: 4, maxTasks: 600 });
       assert.equal(result.stats.succeeded, 600);
       const done = await queue.fleet.attempts({ limit: 10_000 });
-      return new Set(done.map((a) => a.command));
+      return new Set(done.map((a) => withoutNewline(a.command)));
     } finally {
       await queue.close();
     }
