@@ -20,7 +20,7 @@ import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } f
 import type { QueueTarget } from './spec.js';
 
 /** Azure's limits: 32 messages per receive or peek, 64 KiB per message. */
-const capabilities: BackendCapabilities = { maxLeaseBatch: 32, maxMessageBytes: 64 * 1024, maxPeek: 32, results: false };
+const capabilities: BackendCapabilities = { maxLeaseBatch: 32, maxMessageBytes: 64 * 1024, maxPeek: 32, results: false, notifiesPushes: false };
 
 /** How many messages `push` sends at once (Azure has no batch send). */
 const PUSH_CONCURRENCY = 16;
@@ -37,7 +37,7 @@ const MAX_VISIBILITY_SECONDS = 7 * 24 * 60 * 60;
 const retryOptions: StorageRetryOptions = { maxTries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
 
 /** Opens the storage account a spec names; no request is made until a queue is used. */
-export function openAzureBackend(target: Exclude<QueueTarget, { kind: 'local' }>): Backend {
+export function openAzureBackend(target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>): Backend {
   if (target.kind === 'azure-account') {
     const url = `https://${target.account}.queue.core.windows.net`;
     return new AzureBackend(new QueueServiceClient(url, azureCredential(), { retryOptions }));

@@ -43,6 +43,12 @@ export interface BackendCapabilities {
   readonly maxPeek: number;
   /** Whether queues keep task results (`putResult`/`takeResults`) for producers that wait. */
   readonly results: boolean;
+  /**
+   * Whether stores implement `waitForPush` with notifications from the
+   * backend (PostgreSQL's LISTEN/NOTIFY), so that an idle worker can wait for
+   * a push instead of polling often.
+   */
+  readonly notifiesPushes: boolean;
 }
 
 /** One named queue on a backend. */
@@ -73,6 +79,17 @@ export interface QueueStore {
   putResult?(taskId: string, result: string): Promise<void>;
   /** Removes and returns the stored results of these tasks, by task id (backends with `results`). */
   takeResults?(taskIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Waits for a push (or a release) to this queue (backends with
+   * `notifiesPushes`). Resolves when one is notified, at once if one was
+   * notified since this store's last `lease` began (so a push between an empty
+   * lease and the wait is not slept through), at `timeoutMs`, or when `signal`
+   * aborts; never rejects. It may also resolve early (when the backend starts
+   * listening, pushes before it may have gone unheard): callers lease again
+   * after it in every case. Leases that expire are not notified: the timeout
+   * is the caller's slow poll for those.
+   */
+  waitForPush?(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A connection to a storage account or database, opening queues by name. */

@@ -18,7 +18,7 @@ import { BackendError, LeaseLostError } from '../errors.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
-const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true };
+const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true, notifiesPushes: false };
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
