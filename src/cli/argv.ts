@@ -8,7 +8,7 @@ import { levelFromVerbosity } from '../log/logger.js';
 
 const verbosityToken = /^-(v+|q+)$/;
 /** Flags whose next token is a value, so that `-c -v` keeps `-v` as the command. */
-const takesValue = new Set(['-c', '--cmd', '-e', '--env', '--queue', '--conn-str', '--proc']);
+const takesValue = new Set(['-c', '--cmd', '-e', '--env', '--queue', '--conn-str', '--db-url', '--proc']);
 
 function looksLikeSpec(token: string): boolean {
   return !token.startsWith('-') && token.includes('/');

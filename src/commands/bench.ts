@@ -4,7 +4,6 @@ import { openThrowawayQueue, runBench, type BenchReport } from '../measure/bench
 import { formatReport } from '../measure/report.js';
 import { JobqCommand } from '../cli/base-command.js';
 import { progressBar, type Progress } from '../cli/progress.js';
-import { parseSpec } from '../backends/spec.js';
 import { UsageError } from '../errors.js';
 import type { JobQueue } from '../queue.js';
 
@@ -51,8 +50,9 @@ export default class BenchCommand extends JobqCommand {
     const { flags } = await this.parse(BenchCommand);
     this.makeLogger(flags);
     let progress: Progress | undefined;
-    const local = flags.queue === undefined || parseSpec(flags.queue, { connectionString: flags['conn-str'] }).kind === 'local';
-    const tasks = flags.tasks === undefined ? (local ? benchDefaults.tasks : remoteBenchTasks) : { shell: flags.tasks, function: flags.tasks };
+    // Azure takes fewer tasks by default: each is a few HTTP requests.
+    const azure = flags.queue !== undefined && this.queueTarget(flags).kind.startsWith('azure');
+    const tasks = flags.tasks === undefined ? (azure ? remoteBenchTasks : benchDefaults.tasks) : { shell: flags.tasks, function: flags.tasks };
     const bench = (queue: JobQueue): Promise<BenchReport> =>
       runBench(queue, {
         concurrencies: flags.concurrency,
