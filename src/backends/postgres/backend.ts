@@ -8,6 +8,13 @@
  * sslmode=prefer) and brings the schema up to date (migrations.ts); a failure
  * there is retried by the next use.
  *
+ * Commits are asynchronous (synchronous_commit=off) except those of pushes
+ * and migrations: a commit that waits for the disk costs a few milliseconds
+ * (an fsync), far more than the statement, and a lease, a heartbeat or a
+ * settle that a server crash undoes only makes a task run again, which
+ * at-least-once delivery allows; a push that a crash undid would lose a task,
+ * so a statement with pushes waits for the disk before it is acknowledged.
+ *
  * A worker never hangs on a dead connection: TCP keepalive on every socket, a
  * connect timeout (connect_timeout, 10 s), a statement timeout on the server
  * (30 s) and a read timeout on the client (35 s), after which pg destroys the
@@ -165,6 +172,7 @@ export class PostgresBackend implements Backend {
           statement_timeout: this.options.statementTimeoutMs,
           query_timeout: this.options.statementTimeoutMs + 5_000,
           idle_in_transaction_session_timeout: 60_000,
+          options: '-c synchronous_commit=off',
         };
       })
       .catch((err: unknown) => {

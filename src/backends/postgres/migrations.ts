@@ -82,6 +82,8 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<MigrationR
   let broken: unknown;
   try {
     await client.query('BEGIN');
+    // The pool's sessions commit asynchronously (backend.ts); a schema change waits for the disk.
+    await client.query('SET LOCAL synchronous_commit = on');
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, schema]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(

@@ -23,7 +23,9 @@
  * an error without an answer (the connection died, a client timeout) fails
  * every write of the batch, since the statement may or may not have committed.
  * Pushes and releases notify the queue's listeners (pg_notify on the schema's
- * channel, with the queue's name) in the same statement.
+ * channel, with the queue's name) in the same statement. A statement with
+ * pushes commits synchronously (the session's default is asynchronous, see
+ * backend.ts): a push is acknowledged only once it is on disk.
  */
 import { isRetryable, serverRejected } from './errors.js';
 
@@ -237,6 +239,8 @@ export function statement(writes: readonly Write[], schema: string): { name: str
         'ON CONFLICT (queue, task_id) DO UPDATE SET body = excluded.body, created_at = now())',
     );
   }
+  // Sessions commit asynchronously (backend.ts); a push is acknowledged only once it is on disk.
+  if (pushes.length > 0) outputs.push("SELECT 'durable' AS kind, set_config('synchronous_commit', 'on', true) AS id");
   if (notifying.length > 0) {
     ctes.push(`notified AS (SELECT pg_notify(${param(schema, 'text')}, q) FROM (${notifying.join(' UNION ')}) AS n(q))`);
     outputs.push("SELECT 'notify' AS kind, count(*)::text AS id FROM notified");
