@@ -6,15 +6,15 @@
  *
  * Writes queue up; at the end of the turn they go out as one statement of
  * data-modifying CTEs (`WITH pushed AS (INSERT …), completed AS (DELETE …),
- * …`), which commits or fails as a whole. One statement is in flight at a
- * time: the writes that arrive meanwhile form the next one, so the batch
- * grows with the load and no two of jobq's own statements ever wait on each
- * other's row locks. Settles name their lease by message id and token; the
- * statement returns the ids it matched, and a settle whose lease it did not
- * match resolves `false` (the caller's LeaseLost). A message's writes never
- * share a statement (the CTEs of one statement see the same snapshot, so a
- * second write to the same row would be lost): a write to a message already
- * in the batch waits for the next one.
+ * …`), which commits or fails as a whole. At most `maxInFlight` statements
+ * are in flight: the writes that arrive meanwhile form the next one, so the
+ * batch grows with the load. Settles name their lease by message id and
+ * token; the statement returns the ids it matched, and a settle whose lease
+ * it did not match resolves `false` (the caller's LeaseLost). Two writes of
+ * one row never share a statement (its CTEs see the same snapshot, so the
+ * second write would be lost) nor run in two statements at once (they could
+ * wait on each other's row locks): such a write waits for the next statement
+ * after the one that has its row.
  *
  * Failures: a deadlock or serialization failure (the statement was rolled
  * back) runs the batch again; any other error the server answers with (it,
@@ -54,12 +54,19 @@ const MAX_RETRIES = 3;
 export class PostgresWriteBatch {
   private pending: PendingWrite[] = [];
   private scheduled = false;
-  private inFlight = false;
+  private inFlight = 0;
+  /** The rows that statements in flight write: a later write to one of them waits for its statement. */
+  private readonly busy = new Set<string>();
   private drained: Array<() => void> = [];
 
+  /**
+   * @param run sends a statement (on a pooled connection).
+   * @param maxInFlight statements sent at once, each on its own connection (default 2).
+   */
   constructor(
     private readonly schema: string,
     private readonly run: RunStatement,
+    private readonly maxInFlight = 2,
   ) {}
 
   /** Queues a write for this turn's statement. */
@@ -77,43 +84,47 @@ export class PostgresWriteBatch {
   }
 
   private get idle(): boolean {
-    return this.pending.length === 0 && !this.inFlight && !this.scheduled;
+    return this.pending.length === 0 && this.inFlight === 0 && !this.scheduled;
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight) return;
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.flush();
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.inFlight) return;
-    if (this.pending.length === 0) {
-      if (this.idle) for (const resolve of this.drained.splice(0)) resolve();
-      return;
+  private flush(): void {
+    if (this.inFlight < this.maxInFlight) {
+      const batch = this.take();
+      if (batch.length > 0) {
+        const keys = batch.map((pending) => rowKey(pending.write)).filter((key) => key !== undefined);
+        for (const key of keys) this.busy.add(key);
+        this.inFlight += 1;
+        void this.send(batch, 0).finally(() => {
+          this.inFlight -= 1;
+          for (const key of keys) this.busy.delete(key);
+          this.schedule();
+          if (this.idle) for (const resolve of this.drained.splice(0)) resolve();
+        });
+      }
     }
-    const batch = this.take();
-    this.inFlight = true;
-    try {
-      await this.send(batch, 0);
-    } finally {
-      this.inFlight = false;
-      if (this.pending.length > 0) this.schedule();
-      else for (const resolve of this.drained.splice(0)) resolve();
-    }
+    if (this.idle) for (const resolve of this.drained.splice(0)) resolve();
   }
 
-  /** The queued writes, up to the first that touches a row already in the batch (it waits for the next). */
+  /**
+   * The queued writes for the next statement: all of them but those that
+   * write a row already in it or in a statement in flight (they wait, in order).
+   */
   private take(): PendingWrite[] {
     const keys = new Set<string>();
     const batch: PendingWrite[] = [];
     const rest: PendingWrite[] = [];
     for (const pending of this.pending) {
       const key = rowKey(pending.write);
-      if (rest.length > 0 || (key !== undefined && keys.has(key))) {
+      if (key !== undefined && (keys.has(key) || this.busy.has(key))) {
         rest.push(pending);
         continue;
       }
