@@ -8,9 +8,11 @@ import { inspect } from 'node:util';
 import type { QueueStore } from '../../src/backends/backend.js';
 import { openPostgresBackend } from '../../src/backends/postgres/backend.js';
 import { resolveConnection } from '../../src/backends/postgres/connection.js';
+import { statement } from '../../src/backends/postgres/write-batch.js';
 import { parseSpec } from '../../src/backends/spec.js';
 import { hasCode, isPermanentBackendError } from '../../src/errors.js';
 import { testDatabase } from '../helpers/postgres.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { backendContract } from './contract.js';
 
@@ -104,6 +106,25 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       } finally {
         await subject.close();
       }
+    });
+
+    it('a statement with pushes commits durably; settles commit asynchronously', async () => {
+      const durable = "set_config('synchronous_commit', 'on', true)";
+      assert.ok(statement([{ kind: 'push', queue: 'q', bodies: ['x'] }], 'jobq').text.includes(durable));
+      assert.ok(statement([{ kind: 'push', queue: 'q', bodies: ['x'] }, { kind: 'complete', id: '1', token: 't' }], 'jobq').text.includes(durable));
+      for (const write of [
+        { kind: 'complete', id: '1', token: 't' },
+        { kind: 'extend', id: '1', token: 't', visibilityMs: 1000 },
+        { kind: 'release', id: '1', token: 't', body: null },
+        { kind: 'result', queue: 'q', taskId: 'x', body: '{}' },
+      ] as const) {
+        assert.ok(!statement([write], 'jobq').text.includes(durable), write.kind);
+      }
+      await using('', async (subject) => {
+        await subject.queue('durable').push(['x']);
+        const [row] = await db.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'");
+        assert.equal(row?.setting, 'on', 'the server default is untouched');
+      });
     });
 
     it('many settles of one turn take few transactions', async () => {
@@ -300,6 +321,28 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
         assert.equal(await subject.queue('tls').size(), 0);
       });
       assert.throws(() => resolveConnection(`${db.url}?sslmode=sometimes`, {}, 'test'), (err: unknown) => hasCode(err, 'USAGE'));
+    });
+
+    it('a connection that stops answering is given up after the read timeout, and replaced', async () => {
+      const server = new URL(db.url);
+      const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+      const url = new URL(db.url);
+      url.host = `${proxy.host}:${proxy.port}`;
+      const subject = openPostgresBackend(resolveConnection(url.href, {}, 'the test'), { statementTimeoutMs: 500 });
+      try {
+        const queue = subject.queue('hung');
+        await queue.push(['x']);
+        proxy.stall();
+        const started = performance.now();
+        await assert.rejects(queue.size(), rejectsWith(/read the queue size failed: .*timeout/i, { permanent: false }));
+        const waited = performance.now() - started;
+        assert.ok(waited >= 4_000 && waited < 30_000, `gave up after ${waited} ms (read timeout: 0.5 s + 5 s)`);
+        await proxy.forward();
+        assert.equal(await queue.size(), 1);
+      } finally {
+        await subject.close();
+        await proxy.close();
+      }
     });
 
     it('connections killed on the server are replaced', async () => {
