@@ -289,7 +289,7 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       try {
         await assert.rejects(
           subject.queue('lonely').push(['x']),
-          rejectsWith(/PostgreSQL queue lonely \(postgres:\/\/someone@127\.0\.0\.1:1\/nowhere \(schema jobq\)\): push failed: .*ECONNREFUSED/, {
+          rejectsWith(/PostgreSQL queue lonely \(postgres:\/\/someone@127\.0\.0\.1:1\/nowhere\?schema=jobq\): push failed: .*ECONNREFUSED/, {
             permanent: false,
             secret,
           }),
@@ -310,7 +310,7 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       for (const shown of [connection.description, String(connection), JSON.stringify(target), inspect(target, { depth: 10 }), inspect(connection, { showHidden: true })]) {
         assert.ok(!shown.includes(secret), shown);
       }
-      assert.equal(openPostgresBackend(connection).description, 'postgres://someone@db.example.org:6543/jobs (schema jobq)');
+      assert.equal(openPostgresBackend(connection).description, 'postgres://someone@db.example.org:6543/jobs?schema=jobq');
     });
 
     it('sslmode=require against a server without TLS is one clear line; prefer falls back to plain', async () => {

@@ -114,7 +114,7 @@ describe('jobq bench on PostgreSQL (CLI)', { skip: db.skip }, () => {
     const env = { JOBQ_DATABASE_URL: db.url };
     const result = await runCli(['pg/benchq', 'bench', '--tasks', '50', '--concurrency', '1,2', '--json'], { env });
     assert.equal(result.code, 0, result.stderr);
-    assert.match(checkReport(result.stdout, 50).backend, /^postgres:\/\/postgres@127\.0\.0\.1:5432\/jobq_t_\w+ \(schema jobq\)$/);
+    assert.match(checkReport(result.stdout, 50).backend, /^postgres:\/\/postgres@127\.0\.0\.1:5432\/jobq_t_\w+\?schema=jobq$/);
     assert.equal((await runCli(['pg/benchq', 'size'], { env })).stdout.trim(), '0');
     assert.equal((await runCli(['pg/benchq', 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
   });

@@ -28,7 +28,7 @@ describe('jobq on PostgreSQL (CLI)', { skip: db.skip }, () => {
     assert.equal((await jobq('pg/demo', 'push', '-c', `echo hello >> ${out}`)).code, 0);
     const worker = await jobq('pg/demo', 'worker');
     assert.equal(worker.code, 0, worker.stderr);
-    assert.match(worker.stderr, /worker on demo \(postgres:\/\/postgres@127\.0\.0\.1:5432\/jobq_t_\w+ \(schema jobq\)\)/);
+    assert.match(worker.stderr, /worker on demo \(postgres:\/\/postgres@127\.0\.0\.1:5432\/jobq_t_\w+\?schema=jobq\)/);
 
     const server = new URL(db.url);
     const pgEnv = {
@@ -156,7 +156,7 @@ describe('jobq on PostgreSQL (CLI)', { skip: db.skip }, () => {
     const result = await runCli(['pg/nowhere', 'push', '-c', 'true'], {
       env: { ...home.env, JOBQ_DATABASE_URL: 'postgres://someone:pw-unreachable@127.0.0.1:1/db?connect_timeout=3' },
     });
-    assertOneErrorLine(result, 1, /PostgreSQL queue nowhere \(postgres:\/\/someone@127\.0\.0\.1:1\/db \(schema jobq\)\): .*ECONNREFUSED/);
+    assertOneErrorLine(result, 1, /PostgreSQL queue nowhere \(postgres:\/\/someone@127\.0\.0\.1:1\/db\?schema=jobq\): .*ECONNREFUSED/);
     assert.doesNotMatch(result.stderr, /pw-unreachable/);
   });
 });

@@ -90,9 +90,9 @@ export class PostgresConnection {
     return `postgres://${encodeURIComponent(this.user)}@${host}:${this.port}/${encodeURIComponent(this.database)}`;
   }
 
-  /** For logs and `Backend.description`: the URL and the schema, without the password. */
+  /** For logs and `Backend.description`: the URL with the schema (`?schema=`, as jobq reads it), without the password. */
   get description(): string {
-    return `${this.url} (schema ${this.schema})`;
+    return `${this.url}?schema=${this.schema}`;
   }
 
   /** `text` with every occurrence of the password masked: the last guard before a message leaves the backend. */
