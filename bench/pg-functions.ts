@@ -7,7 +7,7 @@
  * completions; pg-boss: each of its C loops fetches 64 jobs a poll instead of
  * 1), and jobq is compared with the faster of the two. Tasks are enqueued
  * first, untimed; the figure is tasks completed / wall time of the worker
- * process, start-up included, stopped after N tasks or 60 s.
+ * process, start-up included, stopped after N tasks or 30 s.
  *
  *   node dist/bench/pg-functions.js [--rounds 3] [--tasks 20000] [--concurrency 4]
  */
@@ -29,8 +29,8 @@ const C = String(concurrency);
 
 const push = jobq('pg/bench', 'push');
 const worker = (...extra: string[]) => jobq('pg/bench', 'worker', '-n', C, '--proc', noopTask, ...extra);
-const graphile = (localQueue: string) => runner('graphile-worker.js', 'work', url, String(tasks), C, localQueue);
-const pgBoss = (batch: string) => runner('pg-boss.js', 'work', url, String(tasks), C, batch);
+const graphile = (localQueue: string) => runner('graphile-worker.js', 'work', url, String(tasks), C, localQueue, '30');
+const pgBoss = (batch: string) => runner('pg-boss.js', 'work', url, String(tasks), C, batch, '30');
 
 /** Runs a worker process on tasks enqueued before; records completed / wall time. */
 async function measure(key: string, argv: [string, string[]], env: NodeJS.ProcessEnv, completed: () => number): Promise<void> {
@@ -102,7 +102,7 @@ report.finish({
   ],
   notes: [
     `${rounds} rounds; figures are medians; one server, one database, concurrency ${C} for all`,
-    'tasks are enqueued before each run and not timed; peers stop after 60 s and count what they completed',
+    'tasks are enqueued before each run and not timed; peers stop after 30 s and count what they completed',
     'sslmode=disable for all (the server has no TLS)',
   ],
 });
