@@ -300,6 +300,15 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       }
     });
 
+    it('a database that does not exist is a permanent error: waiting cannot mend it', async () => {
+      const subject = openPostgresBackend(resolveConnection(db.urlFor(`${db.name}_missing`), {}, 'the test'));
+      try {
+        await assert.rejects(subject.queue('nowhere').size(), rejectsWith(/does not exist \(SQLSTATE 3D000\)/, { permanent: true }));
+      } finally {
+        await subject.close();
+      }
+    });
+
     it('the password never shows in a description, a spec target, JSON or inspect', () => {
       const env = { JOBQ_DATABASE_URL: `postgres://someone:${secret}@db.example.org:6543/jobs` };
       const target = parseSpec('pg/secretive', { env });
