@@ -34,6 +34,7 @@ const capabilities: BackendCapabilities = {
   scan: false,
   history: true,
   workerRows: true,
+  notifiesPushes: false,
 };
 
 /** How many messages `push` sends at once (Azure has no batch send). */
@@ -58,7 +59,7 @@ const tableRetryOptions = { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayIn
  * the connection string. A connection string that names a QueueEndpoint and
  * no TableEndpoint has no table service (it would otherwise be guessed).
  */
-function tableOpener(target: Exclude<QueueTarget, { kind: 'local' }>): (table: string) => TableOpener {
+function tableOpener(target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>): (table: string) => TableOpener {
   return (table) => async () => {
     const { TableClient } = await import('@azure/data-tables');
     if (target.kind === 'azure-account') {
@@ -73,7 +74,7 @@ function tableOpener(target: Exclude<QueueTarget, { kind: 'local' }>): (table: s
 }
 
 /** Opens the storage account a spec names; no request is made until a queue is used. */
-export function openAzureBackend(target: Exclude<QueueTarget, { kind: 'local' }>): Backend {
+export function openAzureBackend(target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>): Backend {
   const tables = tableOpener(target);
   if (target.kind === 'azure-account') {
     const url = `https://${target.account}.queue.core.windows.net`;

@@ -53,6 +53,12 @@ export interface BackendCapabilities {
   readonly history: boolean;
   /** Whether the backend keeps each queue's live worker rows (`Backend.workerRows`). */
   readonly workerRows: boolean;
+  /**
+   * Whether stores implement `waitForPush` with notifications from the
+   * backend (PostgreSQL's LISTEN/NOTIFY), so that an idle worker can wait for
+   * a push instead of polling often.
+   */
+  readonly notifiesPushes: boolean;
 }
 
 /**
@@ -103,6 +109,17 @@ export interface QueueStore {
   beginPush?(): Promise<AtomicPush>;
   /** Calls `visit` with the body of every message, leased ones included (backends with `scan`). */
   scan?(visit: (body: string) => void): Promise<void>;
+  /**
+   * Waits for a push (or a release) to this queue (backends with
+   * `notifiesPushes`). Resolves when one is notified, at once if one was
+   * notified since this store's last `lease` began (so a push between an empty
+   * lease and the wait is not slept through), at `timeoutMs`, or when `signal`
+   * aborts; never rejects. It may also resolve early (when the backend starts
+   * listening, pushes before it may have gone unheard): callers lease again
+   * after it in every case. Leases that expire are not notified: the timeout
+   * is the caller's slow poll for those.
+   */
+  waitForPush?(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A connection to a storage account or database, opening queues by name. */

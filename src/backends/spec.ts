@@ -1,10 +1,12 @@
 /**
  * Queue specs (SPEC §3): `local/NAME`, `ACCOUNT/NAME`, any spec with a
- * connection string, and `sb://NAMESPACE/NAME` (not yet supported).
+ * connection string, `pg/NAME` and `postgres://HOST/DATABASE/NAME`
+ * (PostgreSQL), and `sb://NAMESPACE/NAME` (not yet supported).
  */
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { parseUrl, resolveConnection, type PostgresConnection } from './postgres/connection.js';
 
 /** Suffixes jobq appends to a queue name for its companion queues. */
 export const DEAD_LETTER_SUFFIX = '-failed';
@@ -15,11 +17,14 @@ export const MAX_QUEUE_NAME_LENGTH = 63 - CONTROL_SUFFIX.length;
 export type QueueTarget =
   | { readonly kind: 'local'; readonly name: string; readonly file: string }
   | { readonly kind: 'azure-account'; readonly name: string; readonly account: string }
-  | { readonly kind: 'azure-connection-string'; readonly name: string; readonly connectionString: string };
+  | { readonly kind: 'azure-connection-string'; readonly name: string; readonly connectionString: string }
+  | { readonly kind: 'postgres'; readonly name: string; readonly connection: PostgresConnection };
 
 export interface SpecEnvironment {
   /** `--conn-str` or JOBQ_CONNECTION_STRING. */
   connectionString?: string | undefined;
+  /** `--db-url`: the PostgreSQL database of `pg/NAME` (else JOBQ_DATABASE_URL, DATABASE_URL, the PG* variables). */
+  databaseUrl?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -79,9 +84,53 @@ export function specFromEnvironment(given: string | undefined, env: NodeJS.Proce
   return spec;
 }
 
+/**
+ * The PostgreSQL connection of `pg/NAME` (and of `jobq migrate`): `--db-url`,
+ * else JOBQ_DATABASE_URL, else DATABASE_URL, else libpq's PG* variables.
+ */
+export function postgresConnection(options: SpecEnvironment = {}): PostgresConnection {
+  const env = options.env ?? process.env;
+  if (options.databaseUrl !== undefined) return resolveConnection(options.databaseUrl, env, '--db-url');
+  for (const name of ['JOBQ_DATABASE_URL', 'DATABASE_URL']) {
+    const url = env[name];
+    if (url !== undefined && url !== '') return resolveConnection(url, env, name);
+  }
+  return resolveConnection(undefined, env, 'the PG* variables');
+}
+
+/**
+ * `postgres://[USER@]HOST[:PORT]/DATABASE/NAME[?sslmode=…&schema=…]`: a
+ * libpq URL with the queue's name as one more path segment. It must not hold
+ * a password (a spec shows in `ps` and in logs): that comes from PGPASSWORD
+ * or ~/.pgpass.
+ */
+function parsePostgresSpec(spec: string, env: NodeJS.ProcessEnv): QueueTarget {
+  const expected = 'expected postgres://[USER@]HOST[:PORT]/DATABASE/QUEUE';
+  const query = spec.indexOf('?');
+  const base = query === -1 ? spec : spec.slice(0, query);
+  const slash = base.lastIndexOf('/');
+  const url = base.slice(0, slash) + (query === -1 ? '' : spec.slice(query));
+  const fields = parseUrl(url, 'the queue spec');
+  if (fields.password !== undefined) {
+    throw new UsageError(
+      'a queue spec must not hold a password (it would show in ps and in logs): ' +
+        'give it in PGPASSWORD or ~/.pgpass, or use pg/NAME with JOBQ_DATABASE_URL',
+    );
+  }
+  if (fields.dbname === undefined || fields.dbname.includes('/')) {
+    throw new UsageError(`invalid queue spec: ${expected}`);
+  }
+  return { kind: 'postgres', name: validateQueueName(base.slice(slash + 1)), connection: resolveConnection(url, env, 'the queue spec') };
+}
+
 export function parseSpec(spec: string, options: SpecEnvironment = {}): QueueTarget {
   const env = options.env ?? process.env;
   const connectionString = options.connectionString ?? env['JOBQ_CONNECTION_STRING'];
+  // PostgreSQL specs name their backend outright: a connection string for Azure does not change them.
+  if (spec.startsWith('pg/')) {
+    return { kind: 'postgres', name: validateQueueName(spec.slice('pg/'.length)), connection: postgresConnection(options) };
+  }
+  if (/^postgres(ql)?:\/\//.test(spec)) return parsePostgresSpec(spec, env);
   if (spec.startsWith('sb://')) {
     throw new UsageError(`Azure Service Bus queues (${spec}) are not supported yet; use local/NAME or ACCOUNT/NAME`);
   }
@@ -93,11 +142,11 @@ export function parseSpec(spec: string, options: SpecEnvironment = {}): QueueTar
   }
   if (slash === -1) {
     throw new UsageError(
-      `invalid queue spec "${spec}": expected local/NAME or ACCOUNT/NAME (a bare queue name needs a connection string)`,
+      `invalid queue spec "${spec}": expected local/NAME, ACCOUNT/NAME or pg/NAME (a bare queue name needs a connection string)`,
     );
   }
   if (spec.indexOf('/', slash + 1) !== -1) {
-    throw new UsageError(`invalid queue spec "${spec}": expected local/NAME or ACCOUNT/NAME`);
+    throw new UsageError(`invalid queue spec "${spec}": expected local/NAME, ACCOUNT/NAME or pg/NAME`);
   }
   const prefix = spec.slice(0, slash);
   const name = validateQueueName(spec.slice(slash + 1));

@@ -30,6 +30,7 @@ const capabilities: BackendCapabilities = {
   scan: true,
   history: true,
   workerRows: true,
+  notifiesPushes: false,
 };
 
 const schema = `

@@ -4,7 +4,9 @@
  * Commands stay thin: parse flags, call the library, print.
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { specFromEnvironment } from '../backends/spec.js';
+import type { PostgresConnection } from '../backends/postgres/connection.js';
+import { parseSpec, postgresConnection, specFromEnvironment, type QueueTarget } from '../backends/spec.js';
+import { UsageError } from '../errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
 import type { TextSink } from '../log/task-output.js';
 import { exitCodeForError } from '../exit-codes.js';
@@ -12,15 +14,32 @@ import { readEnvironment } from '../options/environment.js';
 import type { RunWorkerOptions } from '../api/run.js';
 import { JobQueue } from '../queue/job-queue.js';
 import { formatError } from './errors.js';
+import { withholdDatabasePassword } from './database-secrets.js';
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const satisfies readonly LogLevel[];
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof JobqCommand)['baseFlags'] & T['flags']>;
 
+/** The global flags that say which queue, and how to reach it. */
+export interface QueueFlags {
+  queue?: string | undefined;
+  'conn-str'?: string | undefined;
+  'db-url'?: string | undefined;
+}
+
 export abstract class JobqCommand extends Command {
   static override baseFlags = {
     queue: Flags.string({
-      summary: 'Queue spec: local/NAME or ACCOUNT/NAME. Usually given before the command; env JOBQ_STORAGE_QUEUE, or JOBQ_STORAGE + JOBQ_QUEUE.',
+      summary:
+        'Queue spec: local/NAME, ACCOUNT/NAME or pg/NAME. Usually given before the command; env JOBQ_STORAGE_QUEUE, or JOBQ_STORAGE + JOBQ_QUEUE.',
+      helpGroup: 'GLOBAL',
+    }),
+    // No `env` here: spec.ts reads JOBQ_DATABASE_URL, DATABASE_URL and the PG* variables in that order.
+    'db-url': Flags.string({
+      summary: 'PostgreSQL database of pg/NAME queues: postgres://USER@HOST:PORT/DATABASE.',
+      description:
+        'Default: JOBQ_DATABASE_URL, else DATABASE_URL, else the PG* variables (PGHOST, PGUSER, ...). Prefer ' +
+        'JOBQ_DATABASE_URL to this flag when the URL holds a password: command lines show in ps.',
       helpGroup: 'GLOBAL',
     }),
     'conn-str': Flags.string({
@@ -42,6 +61,8 @@ export abstract class JobqCommand extends Command {
       helpGroup: 'GLOBAL',
     })(),
   };
+
+  private target: QueueTarget | undefined;
 
   /** The logger for the parsed global flags. */
   protected makeLogger(flags: { 'log-format': LogFormat; 'log-level': LogLevel }, destination?: TextSink): Logger {
@@ -70,16 +91,39 @@ export abstract class JobqCommand extends Command {
     logger.warn({ event: 'task_type_warning' }, warning);
   }
 
-  /** Opens the queue named by the spec (argument, --queue or environment). */
-  protected async openQueue(flags: { queue?: string | undefined; 'conn-str'?: string | undefined }): Promise<JobQueue> {
-    return JobQueue.open(specFromEnvironment(flags.queue), { connectionString: flags['conn-str'] });
+  /**
+   * The queue the spec names (argument, --queue or environment), parsed once.
+   * A PostgreSQL queue's password then leaves the environment and the process
+   * title (database-secrets.ts).
+   */
+  protected queueTarget(flags: QueueFlags): QueueTarget {
+    if (this.target === undefined) {
+      this.target = parseSpec(specFromEnvironment(flags.queue), {
+        connectionString: flags['conn-str'],
+        databaseUrl: flags['db-url'],
+      });
+      withholdDatabasePassword(this.target);
+    }
+    return this.target;
+  }
+
+  /** The PostgreSQL database of the pg/NAME or postgres:// spec given, else of --db-url and the environment. */
+  protected postgresConnection(flags: QueueFlags): PostgresConnection {
+    if (flags.queue === undefined) return postgresConnection({ databaseUrl: flags['db-url'] });
+    const target = this.queueTarget(flags);
+    if (target.kind !== 'postgres') {
+      throw new UsageError(`${flags.queue} is not a PostgreSQL queue: only pg/NAME and postgres:// queues have a schema`);
+    }
+    return target.connection;
+  }
+
+  /** Opens the queue named by the spec. */
+  protected async openQueue(flags: QueueFlags): Promise<JobQueue> {
+    return JobQueue.open(this.queueTarget(flags));
   }
 
   /** Runs `fn` with the queue open, closing it whatever happens. */
-  protected async withQueue<T>(
-    flags: { queue?: string | undefined; 'conn-str'?: string | undefined },
-    fn: (queue: JobQueue) => Promise<T>,
-  ): Promise<T> {
+  protected async withQueue<T>(flags: QueueFlags, fn: (queue: JobQueue) => Promise<T>): Promise<T> {
     const queue = await this.openQueue(flags);
     try {
       return await fn(queue);

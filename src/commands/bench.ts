@@ -5,7 +5,6 @@ import { formatReport } from '../measure/report.js';
 import { JobqCommand } from '../cli/base-command.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import { progressBar, type Progress } from '../cli/progress.js';
-import { parseSpec } from '../backends/spec.js';
 import { UsageError } from '../errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
 
@@ -48,7 +47,8 @@ export default class BenchCommand extends JobqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchCommand);
     const logger = this.makeLogger(flags);
-    const local = flags.queue === undefined || parseSpec(flags.queue, { connectionString: flags['conn-str'] }).kind === 'local';
+    // Azure takes fewer tasks at first: each is a few HTTP requests.
+    const local = flags.queue === undefined || !this.queueTarget(flags).kind.startsWith('azure');
     let progress: Progress | undefined;
     const report = await withInterrupts((signal) => {
       const bench = (queue: JobQueue): Promise<BenchReport> =>

@@ -261,7 +261,7 @@ export class JobQueue {
   private resultTaker(): (taskIds: readonly string[]) => Promise<Map<string, string>> {
     const takeResults = this.store.takeResults?.bind(this.store);
     if (!this.backend.capabilities.results || !takeResults) {
-      throw new UsageError(`${this.backend.description} does not keep task results; only local/ queues do`);
+      throw new UsageError(`${this.backend.description} does not keep task results; only local/ and pg/ queues do`);
     }
     return takeResults;
   }

@@ -4,6 +4,10 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { runCli, startCli, tempHome } from '../helpers/cli.js';
+import { testDatabase } from '../helpers/postgres.js';
+
+const db = await testDatabase();
+after(() => db.drop());
 
 interface Run {
   kind: string;
@@ -145,5 +149,16 @@ describe('jobq bench on Azurite (CLI)', () => {
     assert.match(checkReport(result.stdout, 20, 1).backend, /^azure:http:\/\/127\.0\.0\.1:/);
     assert.equal((await runCli(['x/benchq', 'size'], { env })).stdout.trim(), '0');
     assert.equal((await runCli(['x/benchq', 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
+  });
+});
+
+describe('jobq bench on PostgreSQL (CLI)', { skip: db.skip }, () => {
+  it('measures a PostgreSQL queue and leaves it empty', async () => {
+    const env = { JOBQ_DATABASE_URL: db.url };
+    const result = await runCli(['pg/benchq', 'bench', '--tasks', '50', '--concurrency', '1,2', '--repeat', '1', '--json'], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(checkReport(result.stdout, 50, 1).backend, /^postgres:\/\/postgres@127\.0\.0\.1:5432\/jobq_t_\w+\?schema=jobq$/);
+    assert.equal((await runCli(['pg/benchq', 'size'], { env })).stdout.trim(), '0');
+    assert.equal((await runCli(['pg/benchq', 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
   });
 });
