@@ -88,4 +88,9 @@ export const workerFlags = {
   'time-limit': duration('--time-limit')({
     summary: 'Stop gracefully after this long (<integer>[smhdw]; env JOBQ_TIME_LIMIT, default 1d).',
   }),
+  'wait-for-tasks': Flags.boolean({
+    summary: 'On an empty queue, wait for new tasks instead of exiting (a standing fleet; until a stop or the time limit).',
+    description: 'Polls every 5 s at most; on PostgreSQL an idle worker wakes at once when a task is pushed.',
+    default: false,
+  }),
 };

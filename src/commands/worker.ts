@@ -26,6 +26,7 @@ export default class WorkerCommand extends JobqCommand {
           numWorkers: flags['num-workers'],
           maxConsecutiveFailures: flags['max-consecutive-failures'],
           ...(flags['time-limit'] === undefined ? {} : { timeLimitMs: flags['time-limit'] }),
+          ...(flags['wait-for-tasks'] && { whenIdle: 'poll' as const }),
           handleSignals: true,
           writePidFile: true,
           logger,

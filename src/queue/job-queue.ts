@@ -207,6 +207,15 @@ export class JobQueue {
     await completed;
   }
 
+  /**
+   * An idle worker's wait for tasks: until a push to this queue is notified
+   * (backends that notify pushes: PostgreSQL), `ms` at most, or `signal`;
+   * elsewhere simply `ms`. Never rejects; the caller leases again after it.
+   */
+  waitForPush(ms: number, signal: AbortSignal): Promise<void> {
+    return this.store.waitForPush?.(ms, signal) ?? sleep(ms, signal);
+  }
+
   /** The next tasks without leasing them (at most the backend's peek limit). */
   async peek(max: number): Promise<PeekedTask[]> {
     const messages = await this.store.peek(Math.min(max, this.backend.capabilities.maxPeek));

@@ -1,14 +1,14 @@
 /**
  * The worker loop (SPEC §6 steps 1–5): N task slots in one process. It is
  * given what it needs as functions (lease a job, is the queue drained, an
- * abortable sleep) and a stop broker, and knows nothing of storage, processes
+ * abortable wait for tasks) and a stop broker, and knows nothing of storage, processes
  * or signals.
  *
  * Each slot: wait until the broker lets work go on; lease a job; run it; take
  * the next job as soon as the settlement of the last is chosen, while it is
  * being written (a slot has at most one settlement under way, and ends only
  * once its last one is written). A slot that finds no visible task ends when
- * the queue is drained (by the idle policy), else sleeps, doubling the pause
+ * the queue is drained (by the idle policy), else waits for tasks, doubling the pause
  * up to `maxIdlePollMs`, woken early when a job settles (a message may have
  * come back) or when the broker pauses work. A backend failure is logged and
  * waited out the same way, unless retrying cannot mend it: then the loop
@@ -45,8 +45,8 @@ export interface LoopParts {
   mayLeaseMore(): boolean;
   /** No task starts for now (a stop or a brace): what is leased but not started goes back. */
   pause(): void;
-  /** Waits `ms`, or less when `signal` aborts; never rejects. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Waits up to `ms` for tasks (less when the backend notifies a push, or `signal` aborts); never rejects. */
+  waitForTasks(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 export interface LoopSettings {
@@ -148,7 +148,7 @@ export class WorkerLoop {
         if (job === undefined) {
           // Tasks are leased elsewhere (or the backend failed): they may come back.
           this.idleSlots += 1;
-          await this.parts.sleep(idleMs, AbortSignal.any([this.broker.pauseSignal, this.jobSettled.signal]));
+          await this.parts.waitForTasks(idleMs, AbortSignal.any([this.broker.pauseSignal, this.jobSettled.signal]));
           this.idleSlots -= 1;
           idleMs = Math.min(idleMs * 2, this.settings.maxIdlePollMs);
           continue;

@@ -8,7 +8,6 @@ import type { Logger } from '../log/logger.js';
 import type { TaskOutput } from '../log/task-output.js';
 import type { Processor } from '../processors/processor.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import { sleep } from '../timers/sleep.js';
 import type { RunningTaskRow } from '../backends/fleet.js';
 import { ActiveTasks } from './active-tasks.js';
 import type { AttemptRecorder } from './attempt-record.js';
@@ -70,7 +69,8 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
     },
     mayLeaseMore: () => leases.claimed < options.maxTasks,
     pause: () => leases.releaseBuffered(),
-    sleep,
+    // An idle slot wakes at a push where the backend says so (PostgreSQL's NOTIFY), else polls.
+    waitForTasks: (ms, signal) => queue.waitForPush(ms, signal),
     close: () => leases.close(),
   };
 }
