@@ -1,7 +1,8 @@
 /**
  * One uPlot chart of a ChartData: made when first given data (and again if
  * its series change), then fed new data in place. Its container says how
- * many data points it shows (`data-points`), for people and tests alike.
+ * many data points it shows and their largest value (`data-points`,
+ * `data-max`), for people and tests alike.
  */
 import type { ChartData } from '../api-types.js';
 
@@ -20,7 +21,9 @@ export class Chart {
 
   update(data: ChartData): void {
     const aligned: uPlot.AlignedData = [[...data.x], ...data.series.map((s) => [...s.values])];
-    this.container.dataset['points'] = String(data.series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0));
+    const values = data.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
+    this.container.dataset['points'] = String(values.length);
+    this.container.dataset['max'] = String(Math.max(0, ...values));
     const labels = data.series.map((s) => s.label).join('\n');
     if (this.plot && labels === this.labels) {
       this.plot.setData(aligned);
