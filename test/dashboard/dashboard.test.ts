@@ -62,7 +62,7 @@ function dashboardSuite(label: string, spec: string, extraEnv: () => NodeJS.Proc
       const long = Array.from({ length: 6 }, (_, i) => ['-c', `sleep 120 # dash long ${i}`]).flat();
       assert.equal((await runCli([spec, 'push', ...long], { env })).code, 0);
       const workers = Array.from({ length: 3 }, () => startCli([spec, 'worker'], { env }));
-      const { cli: dashboard, url } = await startDashboard([spec], env);
+      const { cli: dashboard, url } = await startDashboard(spec, env);
       const origin = new URL(url).origin;
       const browser = await launchChromium();
       const requests: string[] = [];

@@ -22,11 +22,15 @@ function headers(): HeadersInit {
   return token === null ? {} : { authorization: `Bearer ${token}` };
 }
 
+/** The question for the token, while it is asked (requests refused meanwhile share the answer). */
+let asking: Promise<string | undefined> | undefined;
+
 /** Sends a request; on 401, asks for the token once and sends it again. */
 async function send(path: string, init: RequestInit = {}): Promise<Response> {
   const response = await fetch(path, { ...init, headers: headers() });
   if (response.status !== 401) return response;
-  const token = await askToken();
+  asking ??= askToken().finally(() => (asking = undefined));
+  const token = await asking;
   if (token === undefined) return response;
   sessionStorage.setItem(storageKey, token);
   return fetch(path, { ...init, headers: headers() });
