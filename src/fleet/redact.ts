@@ -3,9 +3,10 @@
  * tasks to people who may not hold the queue's credentials). Two parts:
  *
  * - A name looks secret when one of its words (split at `_`, `-`, `.`,
- *   spaces and lower-to-upper case changes) is one of `secretWords`, or it
- *   has the words `connection` and `string`: `AWS_SECRET_ACCESS_KEY`,
- *   `HF_TOKEN`, `apiKey`, `DB_PASSWORD`, `JOBQ_CONNECTION_STRING`. The value
+ *   spaces and lower-to-upper case changes) is one of `secretWords` or
+ *   contains one of `secretParts`, or it has the words `connection` and
+ *   `string`: `AWS_SECRET_ACCESS_KEY`, `HF_TOKEN`, `apiKey`, `PGPASSWORD`,
+ *   `JOBQ_CONNECTION_STRING` (but not `MAX_TOKENS` or `TOKENIZER`). The value
  *   of such an environment variable or kwargs key is hidden whatever it is.
  * - In any text (commands, kwargs, errors, output), values that are secrets
  *   by their form are hidden: the keys of connection strings
@@ -21,20 +22,11 @@
 export const hidden = '***';
 
 const secretWords = new Set([
-  'secret',
-  'secrets',
-  'password',
-  'passwd',
   'pwd',
   'pass',
   'passphrase',
   'token',
-  'tokens',
   'key',
-  'keys',
-  'apikey',
-  'credential',
-  'credentials',
   'auth',
   'authorization',
   'cookie',
@@ -46,6 +38,9 @@ const secretWords = new Set([
   'dsn',
   'connstr',
 ]);
+
+/** Parts that make any word secret, wherever they stand in it (`PGPASSWORD`, `DBSECRET`). */
+const secretParts = ['password', 'passwd', 'secret', 'apikey', 'credential', 'privatekey'];
 
 /** The words of a name: `awsSecretAccessKey`, `AWS_SECRET_ACCESS_KEY` and `aws-secret.access key` all give aws, secret, access, key. */
 function words(name: string): string[] {
@@ -59,7 +54,10 @@ function words(name: string): string[] {
 /** Whether a variable, key or flag name looks like it holds a secret. */
 export function isSecretName(name: string): boolean {
   const parts = words(name);
-  return parts.some((word) => secretWords.has(word)) || (parts.includes('connection') && parts.includes('string'));
+  return (
+    parts.some((word) => secretWords.has(word) || secretParts.some((part) => word.includes(part))) ||
+    (parts.includes('connection') && parts.includes('string'))
+  );
 }
 
 /** A value quoted with " or ', or unquoted up to a space or a shell separator. */
