@@ -16,8 +16,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { failedOutcomes } from '../backends/fleet.js';
 import { dimensions, eventLogSink, workerResource } from './event-logs.js';
-import { durationBuckets } from './prometheus.js';
-import type { TelemetrySink, TelemetrySource } from './source.js';
+import { durationBuckets, type TelemetrySink, type TelemetrySource } from './source.js';
 
 const exportIntervalMs = 60_000;
 

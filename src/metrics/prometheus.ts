@@ -11,12 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { attemptOutcomes, type WorkerPhase } from '../backends/fleet.js';
 import { UsageError, errorMessage } from '../errors.js';
-import type { TelemetrySink, TelemetrySource } from './source.js';
+import { durationBuckets, type TelemetrySink, type TelemetrySource } from './source.js';
 
 const phases: readonly WorkerPhase[] = ['running', 'draining', 'braced', 'stopping', 'stopped'];
-
-/** Task durations from a tenth of a second to six hours. */
-export const durationBuckets = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21_600];
 
 export interface PrometheusSink extends TelemetrySink {
   /** The URL of `/metrics` (with the port it got). */

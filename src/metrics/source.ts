@@ -7,6 +7,9 @@
 import type { AttemptRecord, WorkerPhase } from '../backends/fleet.js';
 import type { EventLevel, WorkerEventFields } from '../worker/worker-events.js';
 
+/** The buckets of task durations, seconds: a tenth of a second to six hours (Prometheus and OTLP alike). */
+export const durationBuckets = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21_600];
+
 export interface QueueDepth {
   /** Tasks in the queue, leased ones included. */
   readonly size: number;
