@@ -21,7 +21,8 @@ export function span(ms: number | null): string {
     }
     if (parts.length === 2) break;
   }
-  return parts.join(' ');
+  // `15 min`, not `15 min 0 s`.
+  return parts.filter((part, i) => i === 0 || !part.startsWith('0 ')).join(' ');
 }
 
 export function bytes(n: number): string {

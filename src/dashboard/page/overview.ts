@@ -33,7 +33,7 @@ export class OverviewView {
       card('in the queue', count(o.depth.total), 'count-total'),
       card('workers alive', count(alive), 'count-workers', `${o.workers.length - alive} gone or stopped`),
       card('pace', pace ? `${rate(pace.perMinute)}/min` : '–', 'pace', o.rates.map((r) => `${r.minutes} min: ${rate(r.perMinute)}`).join(' · ')),
-      card('ETA', o.depth.waiting === 0 ? 'nothing waiting' : o.etaMs === null ? '–' : span(o.etaMs), 'eta', `for ${count(o.depth.waiting)} waiting`),
+      card('ETA', o.depth.waiting === 0 || o.etaMs === null ? '–' : span(o.etaMs), 'eta', o.depth.waiting === 0 ? 'nothing waiting' : `for ${count(o.depth.waiting)} waiting`),
       card(
         'runtime p50 / p90 / p99',
         o.runtimes ? `${span(o.runtimes.p50)} / ${span(o.runtimes.p90)} / ${span(o.runtimes.p99)}` : '–',
