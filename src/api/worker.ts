@@ -18,6 +18,8 @@
  * records each finished attempt in the queue's history (SPEC §10; where the
  * backend keeps them, unless turned off), and prunes that history now and
  * then. A failure to write them is logged once per kind and never stops it.
+ * Metrics and telemetry (Prometheus, OTLP, Azure Monitor) run only when the
+ * options ask for them, from its first step to after its last event.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -45,10 +47,14 @@ import { resolveFleetOptions, type FleetOptions, type ResolvedFleetOptions } fro
 import { HistoryPruner } from '../worker/history-pruner.js';
 import { WorkerLoop, type WorkerStats } from '../worker/loop.js';
 import { WorkerRowReporter } from '../worker/worker-row.js';
+import { emitEvent, type EventLevel, type WorkerEventFields } from '../worker/worker-events.js';
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../metrics/options.js';
+import type { TelemetrySource } from '../metrics/source.js';
+import { WorkerTelemetry } from './worker-telemetry.js';
 import { resolveLoopOptions, type LoopOptions, type ResolvedLoopOptions } from '../worker/options.js';
 import { queueParts, type QueueParts } from '../worker/queue-parts.js';
 
-export interface WorkerOptions extends LoopOptions, StopSourceOptions, FleetOptions {
+export interface WorkerOptions extends LoopOptions, StopSourceOptions, FleetOptions, MetricsOptions {
   /** Close the processor as part of the worker's close (default false: its owner closes it). */
   closeProcessor?: boolean;
   /** Where logs go (default: nowhere). Every line carries host, pid, worker_id and queue. */
@@ -82,7 +88,7 @@ const drainingStops = new Set<StopSource>(['SIGUSR1', 'control-drain', 'rebalanc
 
 export class Worker {
   readonly id: string;
-  readonly options: ResolvedLoopOptions & ResolvedStopSourceOptions & ResolvedFleetOptions;
+  readonly options: ResolvedLoopOptions & ResolvedStopSourceOptions & ResolvedFleetOptions & ResolvedMetricsOptions;
   private readonly broker: SignalBroker;
   private readonly logger: Logger;
   private readonly parts: QueueParts;
@@ -100,6 +106,8 @@ export class Worker {
   private readonly notices = new Set<NoticeSource>();
   /** The kinds of fleet record whose failure was logged (once each). */
   private readonly fleetWarned = new Set<string>();
+  /** The metrics and telemetry the options ask for (src/metrics/). */
+  private readonly telemetry: WorkerTelemetry;
 
   constructor(
     private readonly queue: JobQueue,
@@ -111,7 +119,9 @@ export class Worker {
       ...resolveLoopOptions(options, environment),
       ...resolveStopSourceOptions(options, environment),
       ...resolveFleetOptions(options, environment),
+      ...resolveMetricsOptions(options, environment),
     };
+    const keepHistory = this.options.history && queue.fleet.keepsHistory;
     this.closeProcessor = options.closeProcessor ?? false;
     this.id = options.workerId ?? `${os.hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
     this.logger = (options.logger ?? silentLogger()).child({
@@ -120,6 +130,7 @@ export class Worker {
       worker_id: this.id,
       queue: queue.name,
     });
+    this.telemetry = new WorkerTelemetry(this.options, this.logger);
     this.broker = new SignalBroker({
       preemptionTimeoutMs: this.options.preemptionTimeoutMs,
       preemptionMarginMs: this.options.preemptionNotices.marginMs,
@@ -132,7 +143,8 @@ export class Worker {
       logger: this.logger,
       output: options.taskOutput ? taskOutput(options.taskOutput, () => this.loop.runningCount > 1) : discardOutput,
       describeWidth: integerOption(options.describeWidth ?? 500, 'describeWidth', 10),
-      attempts: this.options.history && queue.fleet.keepsHistory ? this.attemptRecorder() : undefined,
+      attempts: keepHistory || this.telemetry.wanted ? this.attemptRecorder(keepHistory) : undefined,
+      events: this.telemetry.wanted ? this.telemetry.events : undefined,
     });
     this.loop = new WorkerLoop(this.parts, this.broker, {
       numWorkers: this.options.numWorkers,
@@ -155,12 +167,14 @@ export class Worker {
     return source !== undefined && drainingStops.has(source) ? 'draining' : 'stopping';
   }
 
-  /** The worker's identity on history records, and the stop in force when a task is cancelled. */
-  private attemptRecorder(): AttemptRecorder {
+  /** The worker's identity on history records, the stop in force when a task is cancelled, and where records go. */
+  private attemptRecorder(keep: boolean): AttemptRecorder {
     return {
       workerId: this.id,
       host: os.hostname(),
       pid: process.pid,
+      keep,
+      ...(this.telemetry.wanted && { observe: this.telemetry.attempt }),
       stopCause: () => {
         if (this.broker.phase === 'stopping') return this.broker.stopSource ?? null;
         if (this.broker.phase === 'braced') return [...this.notices][0] ?? 'SIGTERM';
@@ -262,17 +276,28 @@ export class Worker {
 
   private async runOnce(): Promise<WorkerResult> {
     if (this.closing) throw new UsageError('this worker is closed: make a new one to run again');
+    const metricsUrl = await this.telemetry.start(this.telemetrySource());
+    if (metricsUrl !== undefined) this.event('info', { event: 'metrics_listen', url: metricsUrl }, `Prometheus metrics at ${metricsUrl}`);
+    try {
+      return await this.runLoop();
+    } finally {
+      await this.telemetry.stop();
+    }
+  }
+
+  private async runLoop(): Promise<WorkerResult> {
     this.broker.subscribe({
-      changed: (phase, reason) => this.logger.warn({ event: 'worker_phase', phase }, reason),
+      changed: (phase, reason) => this.event('warn', { event: 'worker_phase', phase }, reason),
       notice: (source, notice) => {
         if (notice === undefined) this.notices.delete(source);
         else this.notices.add(source);
         if (notice === undefined) {
-          this.logger.warn({ event: 'preemption_cleared', source }, `${source} preemption notice withdrawn`);
+          this.event('warn', { event: 'preemption_cleared', source }, `${source} preemption notice withdrawn`);
           return;
         }
         const deadline = notice.deadline?.toISOString() ?? null;
-        this.logger.warn(
+        this.event(
+          'warn',
           { event: 'preemption_detected', source, deadline, detail: notice.detail },
           `${source} preemption notice: ${notice.detail}${deadline === null ? '' : ` (the machine goes at ${deadline})`}`,
         );
@@ -289,7 +314,8 @@ export class Worker {
     this.cleanups.push({ name: 'status timer', run: () => clearInterval(status) });
     this.startFleetRecords();
 
-    this.logger.info(
+    this.event(
+      'info',
       { event: 'worker_start', queue: this.queue.name, slots: this.options.numWorkers },
       `worker on ${this.queue.name} (${this.queue.description}) with ${this.options.numWorkers} slot(s)`,
     );
@@ -312,11 +338,37 @@ export class Worker {
     const source = this.broker.stopSource;
     const stats = { ...this.loop.stats };
     const result: WorkerResult = { exitCode: exitCodeForStop(source), reason: source ?? 'drained', stats, leased: this.parts.leased };
-    this.logger.info(
+    this.event(
+      'info',
       { event: 'worker_stop', reason: result.reason, exit_code: result.exitCode, ...stats },
       `worker done (${result.reason}): ${stats.succeeded} succeeded, ${stats.failed} failed, ${stats.released} released`,
     );
     return result;
+  }
+
+  /** Logs an event with an `event` field, and hands it to the telemetry. */
+  private event(level: EventLevel, fields: WorkerEventFields, message: string): void {
+    emitEvent(this.logger, this.telemetry.events, level, fields, message);
+  }
+
+  /** What the telemetry reads of this worker. */
+  private telemetrySource(): TelemetrySource {
+    return {
+      queue: this.queue.name,
+      workerId: this.id,
+      host: os.hostname(),
+      environment: this.options.environmentName,
+      version: jobqVersion,
+      slots: this.options.numWorkers,
+      running: () => this.loop.runningCount,
+      leasesHeld: () => this.loop.runningCount + this.parts.buffered,
+      phase: () => this.phase,
+      preempted: () => this.broker.phase === 'braced' || this.notices.size > 0,
+      depth: async () => {
+        const [size, deadLetters] = await Promise.all([this.queue.size(), this.queue.deadLetterCount()]);
+        return { size, deadLetters };
+      },
+    };
   }
 
   private async logStatus(): Promise<void> {
@@ -329,7 +381,8 @@ export class Worker {
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
     const stats = this.loop.stats;
-    this.logger.info(
+    this.event(
+      'info',
       {
         event: 'worker_heartbeat',
         queue_size: size,

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../options/duration.js';
 import { fleetDefaults, type FleetOptions } from '../worker/fleet-options.js';
+import type { MetricsOptions } from '../metrics/options.js';
 import { loopDefaults, type LoopOptions } from '../worker/options.js';
 
 /** A duration flag; `minMs` refuses shorter ones with a message that names the flag. */
@@ -93,4 +94,16 @@ export const workerFlags = {
     description: 'Polls every 5 s at most; on PostgreSQL an idle worker wakes at once when a task is pushed.',
     default: false,
   }),
+  'metrics-port': Flags.integer({
+    summary: 'Serve Prometheus /metrics on this port (0: any free port; env JOBQ_METRICS_PORT; default none).',
+    description: 'OTEL_EXPORTER_OTLP_ENDPOINT sends metrics and events over OTLP, APPLICATIONINSIGHTS_CONNECTION_STRING events to Azure Monitor.',
+    min: 0,
+    max: 65_535,
+  }),
+  'metrics-host': Flags.string({ summary: 'The address /metrics listens on (0.0.0.0 for a scraper on another machine).', default: '127.0.0.1' }),
 };
+
+/** The Worker options that the metrics flags set. */
+export function metricsOptions(flags: { 'metrics-port'?: number | undefined; 'metrics-host': string }): MetricsOptions {
+  return { metricsHost: flags['metrics-host'], ...(flags['metrics-port'] !== undefined && { metricsPort: flags['metrics-port'] }) };
+}

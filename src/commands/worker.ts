@@ -1,6 +1,6 @@
 import { runWorker } from '../api/run.js';
 import { JobqCommand } from '../cli/base-command.js';
-import { runOptions, workerFlags } from '../cli/worker-flags.js';
+import { metricsOptions, runOptions, workerFlags } from '../cli/worker-flags.js';
 import { workerStatus } from '../cli/worker-status.js';
 
 export default class WorkerCommand extends JobqCommand {
@@ -20,6 +20,7 @@ export default class WorkerCommand extends JobqCommand {
       const result = await this.withQueue(flags, (queue) =>
         runWorker(queue, {
           ...runOptions(flags),
+          ...metricsOptions(flags),
           proc: flags.proc,
           emulateTty: flags['emulate-tty'],
           taskTypes: this.taskTypes(logger),

@@ -46,6 +46,12 @@ export interface JobqEnvironment {
   readonly workerRowRetentionMs: number | undefined;
   /** JOBQ_ENVIRONMENT_NAME: the fleet's name on worker rows (as ai4s-jobq groups a fleet). */
   readonly environmentName: string | undefined;
+  /** JOBQ_METRICS_PORT: serve Prometheus /metrics on this port (0: any free port). */
+  readonly metricsPort: number | undefined;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: send metrics and events over OTLP/HTTP to this base URL. */
+  readonly otlpEndpoint: string | undefined;
+  /** APPLICATIONINSIGHTS_CONNECTION_STRING: send events to Azure Monitor (a secret: never logged). */
+  readonly azureMonitorConnectionString: string | undefined;
 }
 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -65,6 +71,14 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefin
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
     throw new UsageError(`invalid ${name} "${value}": expected a positive integer`);
   }
+  return number;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = text(env, name);
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65_535) throw new UsageError(`invalid ${name} "${value}": expected a port number`);
   return number;
 }
 
@@ -101,5 +115,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): JobqEnvir
     workerRowIntervalMs: duration(env, 'JOBQ_WORKER_ROW_INTERVAL'),
     workerRowRetentionMs: duration(env, 'JOBQ_WORKER_ROW_RETENTION'),
     environmentName: text(env, 'JOBQ_ENVIRONMENT_NAME'),
+    metricsPort: port(env, 'JOBQ_METRICS_PORT'),
+    otlpEndpoint: text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'),
+    azureMonitorConnectionString: text(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING'),
   };
 }

@@ -23,6 +23,12 @@ export interface DeadLetterRecord {
   readonly task_truncated?: boolean;
 }
 
+/** A record of NAME-failed with the backend's id for its message. */
+export interface DeadLetterEntry {
+  readonly messageId: string;
+  readonly record: DeadLetterRecord;
+}
+
 export interface DeadLetterDetails {
   error: string;
   output?: readonly string[];

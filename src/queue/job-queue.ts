@@ -30,10 +30,10 @@ import {
 import { InvalidTaskError, TaskTooLargeError, UsageError, errorMessage, hasCode } from '../errors.js';
 import { sleep } from '../timers/sleep.js';
 import { parseTask, serializeTask, withRetries, type Task } from '../task/task.js';
-import { deadLetterBody, readDeadLetter, type DeadLetterDetails, type DeadLetterRecord } from './dead-letters.js';
+import { deadLetterBody, readDeadLetter, type DeadLetterDetails, type DeadLetterEntry, type DeadLetterRecord } from './dead-letters.js';
 import { FleetRecords } from './fleet-records.js';
 
-export type { DeadLetterDetails, DeadLetterRecord } from './dead-letters.js';
+export type { DeadLetterDetails, DeadLetterEntry, DeadLetterRecord } from './dead-letters.js';
 
 /** A leased message: a task, or a body that is not a valid task (with the reason). */
 export type LeasedMessage =
@@ -298,8 +298,13 @@ export class JobQueue {
 
   /** Dead-letter records from the front of NAME-failed. */
   async listDeadLetters(max: number): Promise<DeadLetterRecord[]> {
+    return (await this.deadLetterEntries(max)).map((entry) => entry.record);
+  }
+
+  /** Dead-letter records from the front of NAME-failed, each with its message id (to requeue it alone). */
+  async deadLetterEntries(max: number): Promise<DeadLetterEntry[]> {
     const messages = await this.deadLetters.peek(Math.min(max, this.backend.capabilities.maxPeek));
-    return messages.map((message) => readDeadLetter(message.body, this.name));
+    return messages.map((message) => ({ messageId: message.messageId, record: readDeadLetter(message.body, this.name) }));
   }
 
   /** How many records NAME-failed holds (approximately, as `size`). */
@@ -324,19 +329,47 @@ export class JobQueue {
       const leases = await this.deadLetters.lease(Math.min(batch, max - moved), 60_000);
       if (leases.length === 0) break;
       for (const lease of leases) {
-        const record = readDeadLetter(lease.body, this.name);
-        let body = record.task;
-        if (options.numRetries !== undefined) {
-          const decoded = decode(body);
-          // An invalid task goes back as it was; the worker dead-letters it again.
-          if (decoded.task) body = this.encode(withRetries(decoded.task, options.numRetries));
-        }
-        await this.store.push([body]);
-        await this.deadLetters.complete(lease);
+        await this.requeueLeased(lease, options.numRetries);
         moved += 1;
       }
     }
     return moved;
+  }
+
+  /**
+   * Puts the dead-lettered task with this message id (from `deadLetterEntries`)
+   * back on the queue, as it was; false when NAME-failed no longer holds it.
+   * The records leased on the way to it are made visible again with their
+   * ids unchanged (on Azure within a second).
+   */
+  async requeueDeadLetter(messageId: string): Promise<boolean> {
+    const passed: Lease[] = [];
+    try {
+      for (;;) {
+        const leases = await this.deadLetters.lease(this.backend.capabilities.maxLeaseBatch, 60_000);
+        if (leases.length === 0) return false;
+        const found = leases.find((lease) => lease.messageId === messageId);
+        passed.push(...leases.filter((lease) => lease !== found));
+        if (found) {
+          await this.requeueLeased(found);
+          return true;
+        }
+      }
+    } finally {
+      await Promise.all(passed.map((lease) => this.deadLetters.extend(lease, 0).catch(() => undefined)));
+    }
+  }
+
+  /** Pushes the task of a leased dead-letter record (with `numRetries` retries if given), then deletes the record. */
+  private async requeueLeased(lease: Lease, numRetries?: number): Promise<void> {
+    let body = readDeadLetter(lease.body, this.name).task;
+    if (numRetries !== undefined) {
+      const decoded = decode(body);
+      // An invalid task goes back as it was; the worker dead-letters it again.
+      if (decoded.task) body = this.encode(withRetries(decoded.task, numRetries));
+    }
+    await this.store.push([body]);
+    await this.deadLetters.complete(lease);
   }
 
   /** Puts control messages (`jobq downscale`) on NAME-control. */

@@ -12,13 +12,17 @@ export const maxCommandChars = 1000;
 const maxOutputLines = 20;
 const maxOutputChars = 4096;
 
-/** Who records attempts: the worker's identity, and the stop in force (null: none). */
+/** Who records attempts: the worker's identity, the stop in force (null: none), and where the records go. */
 export interface AttemptRecorder {
   readonly workerId: string;
   readonly host: string;
   readonly pid: number;
   /** The stop that is stopping tasks now (`SIGTERM`, `SIGINT`, `azure`…), or null. */
   stopCause(): string | null;
+  /** Whether the records go to the queue's history (false: they are only observed). */
+  readonly keep: boolean;
+  /** Hears each record as its attempt ends (the worker's metrics); must not throw. */
+  observe?(attempt: AttemptRecord): void;
 }
 
 export interface AttemptFacts {

@@ -33,6 +33,7 @@ import type { TaskOutput } from '../log/task-output.js';
 import { OutputTail } from './output-tail.js';
 import type { ActiveTasks } from './active-tasks.js';
 import { attemptRecord, maxCommandChars, type AttemptRecorder } from './attempt-record.js';
+import { emitEvent, type EventLevel, type WorkerEventFields, type WorkerEventListener } from './worker-events.js';
 
 /**
  * How a leased message ended: `released` went back unchanged after a stop,
@@ -62,6 +63,8 @@ export interface ExecutionContext {
   readonly active: ActiveTasks;
   /** Who records finished attempts in the history; undefined: none are recorded. */
   readonly attempts: AttemptRecorder | undefined;
+  /** Hears the task events as they are logged (the worker's telemetry); undefined: nobody. */
+  readonly events: WorkerEventListener | undefined;
 }
 
 export class TaskExecution {
@@ -128,11 +131,11 @@ export class TaskExecution {
 
   private async runAndSettle(): Promise<Settlement> {
     const { task, lease } = this.leased;
-    const { queue, logger } = this.context;
+    const { queue } = this.context;
     if (this.keeper?.isLost) return this.leaseLost();
     if (!task) {
       const reason = this.leased.invalid.message;
-      logger.error({ event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
+      this.event('error', { event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
       return this.settle((latest) => queue.deadLetter(latest, null, { error: `invalid task: ${reason}` }), 'invalid');
     }
     if (lease.deliveries > this.context.options.maxDeliveries) return this.giveUpUndeliverable(task);
@@ -146,22 +149,23 @@ export class TaskExecution {
     if (this.keeper?.isLost) return this.leaseLost(outcome);
     const ended = this.endFields(outcome);
     if (this.cancelled && outcome.endedBeforeStop !== true) {
-      logger.info({ event: 'task_canceled', ...ended }, `task ${task.id} was stopped and goes back to the queue`);
+      this.event('info', { event: 'task_canceled', ...ended }, `task ${task.id} was stopped and goes back to the queue`);
       return this.settle((latest) => queue.release(latest, this.attempt('released', outcome)), 'released');
     }
     if (outcome.ok) {
-      logger.info({ event: 'task_success', ...ended }, `task ${task.id} succeeded in ${ended.duration_s.toFixed(1)} s`);
+      this.event('info', { event: 'task_success', ...ended }, `task ${task.id} succeeded in ${ended.duration_s.toFixed(1)} s`);
       return this.settle((latest) => queue.succeed(latest, task, outcome.result, this.attempt('succeeded', outcome)), 'succeeded');
     }
-    logger.warn({ event: 'task_failure', ...ended, error: outcome.error }, `task ${task.id} failed: ${outcome.error}`);
+    this.event('warn', { event: 'task_failure', ...ended, error: outcome.error }, `task ${task.id} failed: ${outcome.error}`);
     if (task.numRetries > 0) {
-      logger.info(
+      this.event(
+        'info',
         { event: 'task_retry', ...ended, retries_left: task.numRetries - 1 },
         `task ${task.id} goes back to the queue with ${task.numRetries - 1} retries left`,
       );
       return this.settle((latest) => queue.retry(latest, task, this.attempt('retried', outcome)), 'retried');
     }
-    logger.error({ event: 'task_give_up', ...ended }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
+    this.event('error', { event: 'task_give_up', ...ended }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
       (latest) =>
         queue.deadLetter(latest, task, {
@@ -178,7 +182,8 @@ export class TaskExecution {
     this.decide('lease-lost');
     const attempt = outcome && this.attempt('lease-lost', outcome);
     if (attempt) this.context.queue.fleet.record(attempt);
-    this.context.logger.warn(
+    this.event(
+      'warn',
       { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null, ...this.fields, stage: 'ended' },
       `${this.subject} lost its lease: cancelled, not settled`,
     );
@@ -203,10 +208,11 @@ export class TaskExecution {
    * workers forever. Not a failure of this worker.
    */
   private async giveUpUndeliverable(task: Task): Promise<Settlement> {
-    const { queue, logger } = this.context;
+    const { queue } = this.context;
     const { lease } = this.leased;
     const error = `delivered ${lease.deliveries - 1} times without being settled (its worker died each time)`;
-    logger.error(
+    this.event(
+      'error',
       { event: 'task_delivery_limit', task_id: task.id, deliveries: lease.deliveries - 1 },
       `task ${task.id} was ${error}: moved to ${queue.name}-failed`,
     );
@@ -231,12 +237,12 @@ export class TaskExecution {
     };
   }
 
-  /** The history record of this attempt, ending now; undefined when no history is kept. */
+  /** The record of this attempt, ending now (heard by the recorder's observer); undefined when it goes to no history. */
   private attempt(outcome: AttemptOutcome, ended: TaskOutcome | undefined, error?: string): AttemptRecord | undefined {
     const { attempts, processor } = this.context;
     const task = this.leased.task;
     if (!attempts || !task) return undefined;
-    return attemptRecord(attempts, {
+    const record = attemptRecord(attempts, {
       taskId: task.id,
       kind: this.fields?.kind ?? processor.name,
       command: this.fields?.command ?? processor.describe?.(task) ?? task.kwargsJson,
@@ -248,14 +254,21 @@ export class TaskExecution {
       ...(error !== undefined && { error }),
       output: this.tail.toArray(),
     });
+    attempts.observe?.(record);
+    return attempts.keep ? record : undefined;
+  }
+
+  /** Logs a task event, and hands it to the context's listener. */
+  private event(level: EventLevel, fields: WorkerEventFields, message: string): void {
+    emitEvent(this.context.logger, this.context.events, level, fields, message);
   }
 
   private async run(task: Task): Promise<TaskOutcome> {
-    const { queue, processor, logger, output, describeWidth, active } = this.context;
+    const { queue, processor, output, describeWidth, active } = this.context;
     const command = processor.describe?.(task) ?? task.kwargsJson;
     this.fields = { task_id: task.id, kind: processor.name, command };
     const shown = command.length > describeWidth ? `${command.slice(0, Math.max(0, describeWidth - 1))}…` : command;
-    logger.info({ event: 'task_start', ...this.fields }, `task ${task.id} started: ${shown}`);
+    this.event('info', { event: 'task_start', ...this.fields }, `task ${task.id} started: ${shown}`);
     this.startedAt = performance.now();
     this.startedWall = Date.now();
     active.add(this, { taskId: task.id, command: command.slice(0, maxCommandChars), since: this.startedWall });
@@ -277,7 +290,8 @@ export class TaskExecution {
   }
 
   private onLeaseLost(task: Task): void {
-    this.context.logger.warn(
+    this.event(
+      'warn',
       { event: 'task_lock_lost', task_id: task.id, stage: 'running' },
       `task ${task.id}: its lease is gone, stopping it`,
     );
@@ -295,7 +309,8 @@ export class TaskExecution {
       return settlement;
     } catch (err) {
       const why = hasCode(err, 'LEASE_LOST') ? 'its lease is gone' : errorMessage(err);
-      this.context.logger.error(
+      this.event(
+        'error',
         { event: 'settle_failed', task_id: this.leased.task?.id ?? null },
         `could not settle ${this.subject} (${settlement}): ${why}; it will be visible again when its lease expires`,
       );

@@ -77,6 +77,11 @@ export class LeaseBuffer {
     private readonly options: LeaseBufferOptions,
   ) {}
 
+  /** Leases held here now, ahead of the slots. */
+  get bufferedCount(): number {
+    return this.buffered.length;
+  }
+
   /** Leases the slots have taken or are waiting for (the worker's count toward maxTasks). */
   get claimed(): number {
     return this.taken + this.waiters.length;

@@ -14,11 +14,14 @@ import type { AttemptRecorder } from './attempt-record.js';
 import { TaskExecution } from './execution.js';
 import { LeaseBuffer } from './lease-buffer.js';
 import type { Job, LoopParts } from './loop.js';
+import type { WorkerEventListener } from './worker-events.js';
 import type { ResolvedLoopOptions } from './options.js';
 
 export interface QueueParts extends LoopParts {
   /** How many messages were leased for the slots in all. */
   readonly leased: number;
+  /** How many leases are held ahead of the slots now (leased, not yet started). */
+  readonly buffered: number;
   /** The tasks running now: what each runs and since when. */
   running(): RunningTaskRow[];
   /** Ends leasing: waits for the lease call in flight and puts back every lease no slot took. */
@@ -35,10 +38,12 @@ export interface QueuePartsSettings {
   readonly describeWidth: number;
   /** Who records finished attempts in the queue's history; undefined: none are recorded. */
   readonly attempts: AttemptRecorder | undefined;
+  /** Hears the task events as they are logged; undefined: nobody. */
+  readonly events: WorkerEventListener | undefined;
 }
 
 export function queueParts(queue: JobQueue, processor: Processor, settings: QueuePartsSettings): QueueParts {
-  const { options, isRunning, logger, output, describeWidth, attempts } = settings;
+  const { options, isRunning, logger, output, describeWidth, attempts, events } = settings;
   const leases = new LeaseBuffer(queue, {
     visibilityMs: options.visibilityTimeoutMs,
     heartbeat: options.heartbeat,
@@ -47,10 +52,13 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
     logger,
   });
   const active = new ActiveTasks();
-  const context = { queue, processor, options, logger, output, describeWidth, active, attempts };
+  const context = { queue, processor, options, logger, output, describeWidth, active, attempts, events };
   return {
     get leased() {
       return leases.claimed;
+    },
+    get buffered() {
+      return leases.bufferedCount;
     },
     running: () => active.list(),
     async lease(): Promise<Job | undefined> {

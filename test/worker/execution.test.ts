@@ -90,6 +90,7 @@ describe('task execution', () => {
         describeWidth: 200,
         active: new ActiveTasks(),
         attempts: undefined,
+        events: undefined,
       },
     );
   }
