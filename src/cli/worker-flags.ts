@@ -1,22 +1,26 @@
 /** Flags shared by `worker` and `pull`: how tasks run (SPEC §5). */
 import { Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
-import { formatDuration, parseDuration } from '../options/duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../options/duration.js';
+import { countLimits } from '../options/limits.js';
 import { workerDefaults, type WorkerOptions } from '../worker/options.js';
 
-/** A duration flag; `minMs` refuses shorter ones with a message that names the flag. */
-const duration = (name: string, minMs = 0) =>
+/** The longest lease: Azure's longest visibility timeout, 7 days. */
+const MAX_VISIBILITY_MS = 7 * 86_400_000;
+
+/** A duration flag; durations outside [minMs, maxMs] are refused with a message that names the flag and the bound. */
+const duration = (name: string, minMs = 0, maxMs = MAX_DURATION_MS) =>
   Flags.custom<number>({
     parse: async (text) => {
-      const ms = parseDuration(text, name);
+      const ms = parseDuration(text, name, maxMs);
       if (ms < minMs) throw new UsageError(`invalid ${name} "${text}": must be at least ${formatDuration(minMs)}`);
       return ms;
     },
   });
 
 export const runFlags = {
-  'visibility-timeout': duration('--visibility-timeout', 1000)({
-    summary: 'How long a leased task stays invisible to other workers (<integer>[smhdw]).',
+  'visibility-timeout': duration('--visibility-timeout', 1000, MAX_VISIBILITY_MS)({
+    summary: 'How long a leased task stays invisible to other workers (<integer>[smhdw], 1s to 7d).',
     default: workerDefaults.visibilityTimeoutMs,
     defaultHelp: async () => '10m',
   }),
@@ -30,6 +34,7 @@ export const runFlags = {
     description: 'Releases and retries reset the count. Env JOBQ_MAX_DELIVERIES.',
     defaultHelp: async () => String(workerDefaults.maxDeliveries),
     min: 1,
+    max: countLimits.maxDeliveries,
   }),
   proc: Flags.string({ summary: 'Task type that runs each task.', default: 'shell' }),
   'emulate-tty': Flags.boolean({ char: 't', summary: 'Run shell tasks under a pseudo-terminal.', default: false }),
@@ -50,13 +55,20 @@ export function runOptions(flags: {
 
 export const workerFlags = {
   ...runFlags,
-  'num-workers': Flags.integer({ char: 'n', summary: 'Task slots in this process.', default: 1, min: 1 }),
+  'num-workers': Flags.integer({
+    char: 'n',
+    summary: `Task slots in this process (at most ${countLimits.numWorkers}).`,
+    default: 1,
+    min: 1,
+    max: countLimits.numWorkers,
+  }),
   'max-consecutive-failures': Flags.integer({
     summary: 'Stop (exit 1) when consecutive failures exceed this.',
     default: workerDefaults.maxConsecutiveFailures,
     min: 0,
+    max: countLimits.maxConsecutiveFailures,
   }),
   'time-limit': duration('--time-limit')({
-    summary: 'Stop gracefully after this long (<integer>[smhdw]; env JOBQ_TIME_LIMIT, default 1d).',
+    summary: 'Stop gracefully after this long (<integer>[smhdw], at most 24d; env JOBQ_TIME_LIMIT, default 1d).',
   }),
 };

@@ -6,14 +6,17 @@ import { JobqCommand } from '../cli/base-command.js';
 import { progressBar, type Progress } from '../cli/progress.js';
 import { parseSpec } from '../backends/spec.js';
 import { UsageError } from '../errors.js';
+import { countLimits } from '../options/limits.js';
 import type { JobQueue } from '../queue.js';
 
 const concurrencyList = Flags.custom<number[]>({
   parse: async (text) =>
     text.split(',').map((item) => {
       const value = Number(item.trim());
-      if (!Number.isSafeInteger(value) || value < 1) {
-        throw new UsageError(`--concurrency: "${item}" is not a worker count (a comma-separated list of integers ≥ 1)`);
+      if (!Number.isSafeInteger(value) || value < 1 || value > countLimits.numWorkers) {
+        throw new UsageError(
+          `--concurrency: "${item}" is not a worker count (a comma-separated list of integers from 1 to ${countLimits.numWorkers})`,
+        );
       }
       return value;
     }),
@@ -42,6 +45,7 @@ export default class BenchCommand extends JobqCommand {
         `Tasks per run (default ${benchDefaults.tasks.shell} shell and ${benchDefaults.tasks.function} function tasks; ` +
         `${remoteBenchTasks.shell} of each on Azure).`,
       min: 1,
+      max: countLimits.benchTasks,
     }),
     kind: Flags.option({ options: benchKinds, multiple: true, delimiter: ',', summary: 'Task kinds to measure.' })(),
     json: Flags.boolean({ summary: 'Print the report as one JSON object.', default: false }),

@@ -1,10 +1,11 @@
 import { Flags } from '@oclif/core';
 import { JobqCommand } from '../cli/base-command.js';
+import { countLimits } from '../options/limits.js';
 
 export default class PeekCommand extends JobqCommand {
   static override summary = 'Show the next tasks without leasing them.';
   static override flags = {
-    number: Flags.integer({ char: 'n', summary: 'How many tasks to show.', default: 10, min: 1 }),
+    number: Flags.integer({ char: 'n', summary: 'How many tasks to show.', default: 10, min: 1, max: countLimits.shown }),
     json: Flags.boolean({ summary: 'One JSON object per task, one a line.', default: false }),
   };
 
