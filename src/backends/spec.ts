@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { ALLOW_SHARED_HOME_ENV } from './sqlite-files.js';
 
 /** Suffixes jobq appends to a queue name for its companion queues. */
 export const DEAD_LETTER_SUFFIX = '-failed';
@@ -13,7 +14,13 @@ export const CONTROL_SUFFIX = '-control';
 export const MAX_QUEUE_NAME_LENGTH = 63 - CONTROL_SUFFIX.length;
 
 export type QueueTarget =
-  | { readonly kind: 'local'; readonly name: string; readonly file: string }
+  | {
+      readonly kind: 'local';
+      readonly name: string;
+      readonly file: string;
+      /** JOBQ_ALLOW_SHARED_HOME=1: use a home other users can write to, or that is not ours (sqlite-files.ts). */
+      readonly allowSharedHome?: boolean;
+    }
   | { readonly kind: 'azure-account'; readonly name: string; readonly account: string }
   | { readonly kind: 'azure-connection-string'; readonly name: string; readonly connectionString: string };
 
@@ -69,7 +76,12 @@ export function parseSpec(spec: string, options: SpecEnvironment = {}): QueueTar
   const prefix = spec.slice(0, slash);
   const name = validateQueueName(spec.slice(slash + 1));
   if (prefix === 'local') {
-    return { kind: 'local', name, file: path.join(jobqHome(env), 'jobq.db') };
+    return {
+      kind: 'local',
+      name,
+      file: path.join(jobqHome(env), 'jobq.db'),
+      allowSharedHome: env[ALLOW_SHARED_HOME_ENV] === '1',
+    };
   }
   if (!accountPattern.test(prefix)) {
     throw new UsageError(

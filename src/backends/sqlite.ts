@@ -12,10 +12,9 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import path from 'node:path';
-import { BackendError, LeaseLostError } from '../errors.js';
+import { BackendError, LeaseLostError, isJobqError } from '../errors.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import { prepareDatabaseFiles } from './sqlite-files.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
 const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true };
@@ -69,13 +68,22 @@ function isCorruption(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
 
-/** Opens (creating if needed, owner-only) the SQLite file at `file`. */
-export function openSqliteBackend(file: string): Backend {
+/** File system errors that retrying cannot mend (a home below a regular file, or not ours to write). */
+const permanentFsErrors = new Set(['ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * Opens (creating if needed, owner-only) the SQLite file at `file`, after
+ * checking that its folder and file are this user's (sqlite-files.ts).
+ */
+export function openSqliteBackend(file: string, options: { allowSharedHome?: boolean } = {}): Backend {
   let db: Database.Database;
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    // Create the file ourselves so that it is owner-only from the first byte.
-    closeSync(openSync(file, 'a', 0o600));
+    prepareDatabaseFiles(file, { allowSharedHome: options.allowSharedHome ?? false });
+  } catch (err) {
+    if (isJobqError(err)) throw err;
+    throw cannotOpen(file, err, permanentFsErrors.has((err as NodeJS.ErrnoException).code ?? ''));
+  }
+  try {
     db = new Database(file);
     // The busy timeout first: switching to WAL takes a lock another process may hold.
     db.pragma('busy_timeout = 10000');
@@ -83,12 +91,13 @@ export function openSqliteBackend(file: string): Backend {
     db.pragma('synchronous = NORMAL');
     db.exec(schema);
   } catch (err) {
-    throw new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, {
-      cause: err,
-      permanent: isCorruption(err),
-    });
+    throw cannotOpen(file, err, isCorruption(err));
   }
   return new SqliteBackend(db, file);
+}
+
+function cannotOpen(file: string, err: unknown, permanent: boolean): BackendError {
+  return new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, { cause: err, permanent });
 }
 
 class SqliteBackend implements Backend {
