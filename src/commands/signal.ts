@@ -7,7 +7,9 @@ export default class SignalCommand extends JobqCommand {
   static override summary = 'Signal every worker on this machine (of the queue, if one is given).';
   static override description =
     'drain: SIGUSR1, finish running tasks and exit; stop: SIGUSR2, release running tasks and exit; ' +
-    'preempt: SIGTERM, as a preemption. Workers are found through their PID files in JOBQ_PID_DIR.';
+    'preempt: SIGTERM, as a preemption. Workers are found through their PID files in JOBQ_PID_DIR; a file whose ' +
+    'process is gone, or whose pid now names another process (a different start time), is removed, never signalled. ' +
+    'A PID folder that is not yours, or that others can write to, is refused (exit 1).';
   static override args = {
     action: Args.string({ options: Object.keys(signalForAction), required: true, description: 'drain, stop or preempt' }),
   };
