@@ -2,6 +2,7 @@
  * Queue specs (SPEC §3): `local/NAME`, `ACCOUNT/NAME`, any spec with a
  * connection string, and `sb://NAMESPACE/NAME` (not yet supported).
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -25,8 +26,14 @@ export type QueueTarget =
   | { readonly kind: 'azure-connection-string'; readonly name: string; readonly connectionString: string };
 
 export interface SpecEnvironment {
-  /** `--conn-str` or JOBQ_CONNECTION_STRING. */
+  /** An Azure Storage connection string (`--conn-str`); default JOBQ_CONNECTION_STRING. */
   connectionString?: string | undefined;
+  /**
+   * A file that holds it (`--conn-str-file`), so that the key is on no command
+   * line; default JOBQ_CONNECTION_STRING_FILE. Precedence: `connectionString`,
+   * `connectionStringFile`, JOBQ_CONNECTION_STRING, JOBQ_CONNECTION_STRING_FILE.
+   */
+  connectionStringFile?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -58,9 +65,31 @@ export function specFromEnvironment(given: string | undefined, env: NodeJS.Proce
   return spec;
 }
 
+/** The connection string given, directly or in a file, by the precedence of SpecEnvironment; undefined for none. */
+function resolveConnectionString(options: SpecEnvironment, env: NodeJS.ProcessEnv): string | undefined {
+  if (options.connectionString) return options.connectionString;
+  if (options.connectionStringFile) return readConnectionStringFile(options.connectionStringFile, '--conn-str-file');
+  if (env['JOBQ_CONNECTION_STRING']) return env['JOBQ_CONNECTION_STRING'];
+  const file = env['JOBQ_CONNECTION_STRING_FILE'];
+  return file ? readConnectionStringFile(file, 'JOBQ_CONNECTION_STRING_FILE') : undefined;
+}
+
+/** The connection string in `file` (surrounding white space, such as a final newline, dropped). */
+function readConnectionStringFile(file: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the connection string file ${file} (${what}): ${(err as Error).message}`, { cause: err });
+  }
+  const connectionString = text.trim();
+  if (connectionString === '') throw new UsageError(`the connection string file ${file} (${what}) is empty`);
+  return connectionString;
+}
+
 export function parseSpec(spec: string, options: SpecEnvironment = {}): QueueTarget {
   const env = options.env ?? process.env;
-  const connectionString = options.connectionString ?? env['JOBQ_CONNECTION_STRING'];
+  const connectionString = resolveConnectionString(options, env);
   if (spec.startsWith('sb://')) {
     throw new UsageError(`Azure Service Bus queues (${spec}) are not supported yet; use local/NAME or ACCOUNT/NAME`);
   }

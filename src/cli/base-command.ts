@@ -4,7 +4,7 @@
  * Commands stay thin: parse flags, call the library, print.
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { specFromEnvironment } from '../backends/spec.js';
+import { specFromEnvironment, type SpecEnvironment } from '../backends/spec.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
 import type { Processor } from '../processors/processor.js';
 import { createProcessor } from '../processors/task-types/registry.js';
@@ -12,6 +12,12 @@ import { JobQueue } from '../queue.js';
 import { exitCodeFor, formatError } from './errors.js';
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const satisfies readonly LogLevel[];
+
+/** The global flags that give a connection string. */
+interface ConnectionFlags {
+  'conn-str'?: string | undefined;
+  'conn-str-file'?: string | undefined;
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof JobqCommand)['baseFlags'] & T['flags']>;
 
@@ -22,8 +28,15 @@ export abstract class JobqCommand extends Command {
       helpGroup: 'GLOBAL',
     }),
     'conn-str': Flags.string({
-      summary: 'Azure Storage connection string (Azurite: UseDevelopmentStorage=true).',
-      env: 'JOBQ_CONNECTION_STRING',
+      summary: 'Azure Storage connection string (Azurite: UseDevelopmentStorage=true); env JOBQ_CONNECTION_STRING.',
+      description:
+        'Any user of this machine can read a command line (ps): prefer --conn-str-file or the environment. ' +
+        'The connection string never reaches a task\'s environment.',
+      exclusive: ['conn-str-file'],
+      helpGroup: 'GLOBAL',
+    }),
+    'conn-str-file': Flags.string({
+      summary: 'File that holds the Azure Storage connection string, so the key is on no command line; env JOBQ_CONNECTION_STRING_FILE.',
       helpGroup: 'GLOBAL',
     }),
     'log-format': Flags.option({
@@ -49,11 +62,19 @@ export abstract class JobqCommand extends Command {
     destination?: number | NodeJS.WritableStream,
   ): Logger {
     this.verbose = flags['log-level'] === 'debug' || flags['log-level'] === 'trace';
-    return createLogger({
+    const logger = createLogger({
       format: flags['log-format'],
       level: flags['log-level'],
       ...(destination === undefined ? {} : { destination }),
     });
+    if (this.argv.some((token) => token === '--conn-str' || token.startsWith('--conn-str='))) {
+      logger.warn(
+        { event: 'secret_on_command_line' },
+        '--conn-str puts the storage key on the command line, where any user of this machine can read it; ' +
+          'use --conn-str-file or JOBQ_CONNECTION_STRING',
+      );
+    }
+    return logger;
   }
 
   /** Logs a warning about the task types (a plugin that failed, or returned a bad definition). */
@@ -72,14 +93,19 @@ export abstract class JobqCommand extends Command {
     );
   }
 
+  /** How the spec finds its connection string: --conn-str, --conn-str-file, else the environment. */
+  protected specEnvironment(flags: ConnectionFlags): SpecEnvironment {
+    return { connectionString: flags['conn-str'], connectionStringFile: flags['conn-str-file'] };
+  }
+
   /** Opens the queue named by the spec (argument, --queue or environment). */
-  protected async openQueue(flags: { queue?: string | undefined; 'conn-str'?: string | undefined }): Promise<JobQueue> {
-    return JobQueue.open(specFromEnvironment(flags.queue), { connectionString: flags['conn-str'] });
+  protected async openQueue(flags: ConnectionFlags & { queue?: string | undefined }): Promise<JobQueue> {
+    return JobQueue.open(specFromEnvironment(flags.queue), this.specEnvironment(flags));
   }
 
   /** Runs `fn` with the queue open, closing it whatever happens. */
   protected async withQueue<T>(
-    flags: { queue?: string | undefined; 'conn-str'?: string | undefined },
+    flags: ConnectionFlags & { queue?: string | undefined },
     fn: (queue: JobQueue) => Promise<T>,
   ): Promise<T> {
     const queue = await this.openQueue(flags);

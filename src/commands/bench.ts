@@ -55,7 +55,7 @@ export default class BenchCommand extends JobqCommand {
     const { flags } = await this.parse(BenchCommand);
     this.makeLogger(flags);
     let progress: Progress | undefined;
-    const local = flags.queue === undefined || parseSpec(flags.queue, { connectionString: flags['conn-str'] }).kind === 'local';
+    const local = flags.queue === undefined || parseSpec(flags.queue, this.specEnvironment(flags)).kind === 'local';
     const tasks = flags.tasks === undefined ? (local ? benchDefaults.tasks : remoteBenchTasks) : { shell: flags.tasks, function: flags.tasks };
     const bench = (queue: JobQueue): Promise<BenchReport> =>
       runBench(queue, {

@@ -18,7 +18,7 @@ export default class SignalCommand extends JobqCommand {
     const { args, flags } = await this.parse(SignalCommand);
     this.makeLogger(flags);
     const queue = flags.queue ?? process.env['JOBQ_QUEUE'];
-    const name = queue === undefined ? undefined : parseSpec(queue, { connectionString: flags['conn-str'] }).name;
+    const name = queue === undefined ? undefined : parseSpec(queue, this.specEnvironment(flags)).name;
     const action = args.action as SignalAction;
     const pids = signalWorkers(action, name);
     this.logToStderr(`sent ${signalForAction[action]} to ${pids.length} worker(s)${pids.length ? `: ${pids.join(' ')}` : ''}`);

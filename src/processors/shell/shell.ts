@@ -33,6 +33,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextIteration } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
+import { withoutSecrets } from '../../backends/secrets.js';
 import { errorMessage } from '../../errors.js';
 import { LineSplitter } from './line-splitter.js';
 import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from '../processor.js';
@@ -47,7 +48,10 @@ export interface ShellProcessorOptions {
   emulateTty?: boolean;
   /** Run `bash --login -c CMD`, reading the login profile. Default: true when JOBQ_USE_LOGIN_SHELL=1 in `env`. */
   loginShell?: boolean;
-  /** The environment every task starts from, before its own `env`; read when the processor is made. Default process.env. */
+  /**
+   * The environment every task starts from, before its own `env`, less jobq's
+   * own secrets (backends/secrets.ts); read when the processor is made. Default process.env.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -55,7 +59,7 @@ interface ResolvedShellOptions {
   readonly emulateTty: boolean;
   readonly loginShell: boolean;
   readonly env: NodeJS.ProcessEnv;
-  /** `env` as a plain object, copied once: reading process.env is slow, and tasks start by the thousand. */
+  /** `env` without jobq's secrets, as a plain object, copied once: reading process.env is slow, and tasks start by the thousand. */
   readonly taskEnv: Readonly<Record<string, string>>;
   /** bash from the PATH of `env`, else /bin/sh. */
   readonly shell: string;
@@ -84,8 +88,7 @@ function findShell(env: NodeJS.ProcessEnv): string {
 
 function resolveOptions(options: ShellProcessorOptions): ResolvedShellOptions {
   const env = options.env ?? process.env;
-  const taskEnv: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) taskEnv[name] = value;
+  const taskEnv = withoutSecrets(env);
   taskEnv['PYTHONUNBUFFERED'] = '1';
   return {
     emulateTty: options.emulateTty ?? false,
