@@ -12,10 +12,12 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { BackendError, LeaseLostError, isJobqError } from '../errors.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import { prepareDatabaseFiles } from './sqlite-files.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
+import { WalSpace } from './sqlite-wal-space.js';
 
 const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true };
 
@@ -111,7 +113,7 @@ class SqliteBackend implements Backend {
     file: string,
   ) {
     this.description = `local:${file}`;
-    this.writes = new SqliteWriteBatch(db);
+    this.writes = new SqliteWriteBatch(db, new WalSpace(db, path.dirname(file)));
     this.statements = {
       insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
       lease: db.prepare<[string, number, string, number, number], LeasedRow>(
