@@ -4,7 +4,9 @@
  * Commands stay thin: parse flags, call the library, print.
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { retryThroughOutages } from '../backends/outage-retry.js';
 import { specFromEnvironment, type SpecEnvironment } from '../backends/spec.js';
+import { errorMessage } from '../errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
 import type { Processor } from '../processors/processor.js';
 import { createProcessor } from '../processors/task-types/registry.js';
@@ -12,6 +14,12 @@ import { JobQueue } from '../queue.js';
 import { exitCodeFor, formatError } from './errors.js';
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const satisfies readonly LogLevel[];
+
+/** How a command opens its queue. */
+export interface OpenOptions {
+  /** Wait out a storage outage at start-up, telling this logger (the worker, pull and push do); default: fail at once. */
+  readonly retryOutages?: Logger;
+}
 
 /** The global flags that give a connection string. */
 interface ConnectionFlags {
@@ -98,17 +106,35 @@ export abstract class JobqCommand extends Command {
     return { connectionString: flags['conn-str'], connectionStringFile: flags['conn-str-file'] };
   }
 
-  /** Opens the queue named by the spec (argument, --queue or environment). */
-  protected async openQueue(flags: ConnectionFlags & { queue?: string | undefined }): Promise<JobQueue> {
-    return JobQueue.open(specFromEnvironment(flags.queue), this.specEnvironment(flags));
+  /**
+   * Opens the queue named by the spec (argument, --queue or environment).
+   * With `options.retryOutages` (the logger to tell), a storage outage at
+   * start-up (unreachable, not answering, 429, 503) is waited out, with a line
+   * about each failure, as a running worker waits; otherwise it fails at once.
+   */
+  protected async openQueue(
+    flags: ConnectionFlags & { queue?: string | undefined },
+    options: OpenOptions = {},
+  ): Promise<JobQueue> {
+    const open = (): Promise<JobQueue> => JobQueue.open(specFromEnvironment(flags.queue), this.specEnvironment(flags));
+    const logger = options.retryOutages;
+    if (logger === undefined) return open();
+    return retryThroughOutages(open, {
+      onRetry: (err, delayMs) =>
+        logger.error(
+          { event: 'backend_error', retry_in_ms: delayMs },
+          `cannot reach the queue: ${errorMessage(err)}; retrying in ${delayMs} ms`,
+        ),
+    });
   }
 
-  /** Runs `fn` with the queue open, closing it whatever happens. */
+  /** Runs `fn` with the queue open (see openQueue), closing it whatever happens. */
   protected async withQueue<T>(
     flags: ConnectionFlags & { queue?: string | undefined },
     fn: (queue: JobQueue) => Promise<T>,
+    options: OpenOptions = {},
   ): Promise<T> {
-    const queue = await this.openQueue(flags);
+    const queue = await this.openQueue(flags, options);
     try {
       return await fn(queue);
     } finally {
