@@ -96,7 +96,7 @@ export abstract class JobqCommand extends Command {
     numWorkers: number,
     logger: Logger,
   ): Promise<Processor> {
-    return createProcessor(flags.proc, { numWorkers, emulateTty: flags['emulate-tty'] }, this.config, (warning) =>
+    return createProcessor(flags.proc, { numWorkers, emulateTty: flags['emulate-tty'], logger }, this.config, (warning) =>
       this.warnTaskType(logger, warning),
     );
   }

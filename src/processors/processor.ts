@@ -4,6 +4,7 @@
  * to stop, when to escalate to kill, how to settle); a processor owns only the
  * mechanics of its kind of task (child processes, threads).
  */
+import type { Logger } from '../log/logger.js';
 import type { Task } from '../task/task.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -62,4 +63,6 @@ export interface ProcessorOptions {
   numWorkers: number;
   /** Run shell tasks under a pseudo-terminal. */
   emulateTty: boolean;
+  /** Where the processor reports on itself (not a task's output), such as a helper process it had to replace. */
+  logger?: Logger;
 }

@@ -35,12 +35,13 @@ import { setImmediate as nextIteration } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { withoutSecrets } from '../../backends/secrets.js';
 import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
 import { LineSplitter } from './line-splitter.js';
 import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from '../processor.js';
 import type { ShellChild, ShellExit, ShellLaunch } from './launch.js';
 import { startPtyShell } from './pty.js';
 import { LeftoverSweeper, ProcessSession } from './session.js';
-import { SessionGuard } from './session-guard.js';
+import { SessionGuard, type AnnouncementChannel } from './session-guard.js';
 import { spawnInSession } from './session-spawn.js';
 
 export interface ShellProcessorOptions {
@@ -53,6 +54,8 @@ export interface ShellProcessorOptions {
    * own secrets (backends/secrets.ts); read when the processor is made. Default process.env.
    */
   env?: NodeJS.ProcessEnv;
+  /** Where the processor reports on itself (a session guard that died and was replaced); default nowhere. */
+  logger?: Logger;
 }
 
 interface ResolvedShellOptions {
@@ -294,19 +297,22 @@ function startShellTask(
   const prepared = prepareLaunch(context, options);
   if ('error' in prepared) return settledTask({ ok: false, error: prepared.error });
   let starting: Promise<ShellChild>;
+  /** Where the addon announces the session, if it does. */
+  let channel: AnnouncementChannel | undefined;
   try {
-    starting = options.emulateTty
-      ? Promise.resolve(startPtyShell(prepared.launch, (line) => context.log(line, 'stdout')))
-      : startPipedShell(prepared.launch, (line, stream) => context.log(line, stream), guard.announcements()).catch(
-          notStarted,
-        );
+    if (options.emulateTty) {
+      starting = Promise.resolve(startPtyShell(prepared.launch, (line) => context.log(line, 'stdout')));
+    } else {
+      channel = guard.announcements();
+      starting = startPipedShell(prepared.launch, (line, stream) => context.log(line, stream), channel.fd).catch(notStarted);
+    }
   } catch (err) {
     return settledTask({ ok: false, error: `cannot start the shell: ${errorMessage(err)}` });
   }
   const run = new ShellRun(starting, sweeper);
   void starting.then(({ pid: sessionId, announced }) => {
     if (sessionId === undefined) return;
-    if (!announced) guard.watch(sessionId);
+    guard.watch(sessionId, announced ? channel : undefined);
     void run.done.then(() => guard.unwatch(sessionId));
   });
   return run;
@@ -321,7 +327,7 @@ function notStarted(err: unknown): ShellChild {
 /** The `shell` task type: runs `kwargs.cmd` with bash (SPEC §7). */
 export function createShellProcessor(options: ShellProcessorOptions = {}): Processor {
   const resolved = resolveOptions(options);
-  const guard = new SessionGuard(resolved.env);
+  const guard = new SessionGuard(resolved.env, options.logger);
   const sweeper = new LeftoverSweeper(LEFTOVER_KILL_MS);
   return {
     name: 'shell',

@@ -10,7 +10,7 @@ const builtinTaskTypes: TaskTypesHook = async () => [
   {
     name: 'shell',
     description: 'Run each task\'s "cmd" with bash in a session of its own (built in; -t for a pseudo-terminal).',
-    createProcessor: ({ emulateTty }) => createShellProcessor({ emulateTty }),
+    createProcessor: ({ emulateTty, logger }) => createShellProcessor({ emulateTty, ...(logger ? { logger } : {}) }),
   },
 ];
 
