@@ -58,3 +58,44 @@ function tighten(file: string, uid: number): void {
   if (stats === undefined || stats.uid !== uid || (stats.mode & 0o777) === OWNER_ONLY_FILE) return;
   chmodSync(file, OWNER_ONLY_FILE);
 }
+
+/** How often a process looks whether its database is still at its path. */
+const WATCH_INTERVAL_MS = 1000;
+
+/**
+ * Whether the database file a process has open is still the one at its
+ * path. Deleted (or replaced) while open, the old file lives on for this
+ * process alone: a worker would go on leasing and settling in a file nobody
+ * else sees, and everything it wrote would vanish when it exits. Looked at
+ * once a second at most, as the queue is used; once gone, it stays gone.
+ */
+export class DatabaseFileWatch {
+  private readonly device: number;
+  private readonly inode: number;
+  private nextCheck = 0;
+  private gone: string | undefined;
+
+  constructor(private readonly file: string) {
+    const stats = statSync(file);
+    this.device = stats.dev;
+    this.inode = stats.ino;
+  }
+
+  /** Why the file at the path is no longer this process's database, or undefined while it is. */
+  problem(): string | undefined {
+    if (this.gone !== undefined || Date.now() < this.nextCheck) return this.gone;
+    this.nextCheck = Date.now() + WATCH_INTERVAL_MS;
+    let stats;
+    try {
+      stats = statSync(this.file, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // not readable just now: nothing to conclude
+    }
+    if (stats === undefined) {
+      this.gone = `the database ${this.file} was deleted while in use: stopping rather than go on in a file nobody else sees`;
+    } else if (stats.dev !== this.device || stats.ino !== this.inode) {
+      this.gone = `the database ${this.file} was replaced by another file while in use: stopping (start again to use the new one)`;
+    }
+    return this.gone;
+  }
+}

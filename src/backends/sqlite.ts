@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { BackendError, LeaseLostError, isJobqError } from '../errors.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
-import { prepareDatabaseFiles } from './sqlite-files.js';
+import { DatabaseFileWatch, prepareDatabaseFiles } from './sqlite-files.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import { WalSpace } from './sqlite-wal-space.js';
 
@@ -79,6 +79,7 @@ const permanentFsErrors = new Set(['ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROF
  */
 export function openSqliteBackend(file: string, options: { allowSharedHome?: boolean } = {}): Backend {
   let db: Database.Database;
+  let watch: DatabaseFileWatch;
   try {
     prepareDatabaseFiles(file, { allowSharedHome: options.allowSharedHome ?? false });
   } catch (err) {
@@ -92,10 +93,11 @@ export function openSqliteBackend(file: string, options: { allowSharedHome?: boo
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(schema);
+    watch = new DatabaseFileWatch(file);
   } catch (err) {
     throw cannotOpen(file, err, isCorruption(err));
   }
-  return new SqliteBackend(db, file);
+  return new SqliteBackend(db, file, watch);
 }
 
 function cannotOpen(file: string, err: unknown, permanent: boolean): BackendError {
@@ -111,6 +113,7 @@ class SqliteBackend implements Backend {
   constructor(
     private readonly db: Database.Database,
     file: string,
+    private readonly watch: DatabaseFileWatch,
   ) {
     this.description = `local:${file}`;
     this.writes = new SqliteWriteBatch(db, new WalSpace(db, path.dirname(file)));
@@ -138,7 +141,7 @@ class SqliteBackend implements Backend {
   }
 
   queue(name: string): QueueStore {
-    return new SqliteQueue(name, this.statements, this.writes);
+    return new SqliteQueue(name, this.statements, this.writes, this.watch);
   }
 
   async close(): Promise<void> {
@@ -155,16 +158,25 @@ class SqliteQueue implements QueueStore {
     readonly name: string,
     private readonly sql: Statements,
     private readonly writes: SqliteWriteBatch,
+    private readonly file: DatabaseFileWatch,
   ) {}
 
   /** Runs `fn` in the next batch of writes (one IMMEDIATE transaction). */
   private write<T>(fn: () => T): Promise<T> {
+    this.assertFileInPlace();
     return this.written(this.writes.run(fn));
   }
 
   /** As `write`, for an `fn` that runs a single statement. */
   private writeStatement<T>(fn: () => T): Promise<T> {
+    this.assertFileInPlace();
     return this.written(this.writes.runStatement(fn));
+  }
+
+  /** A database deleted or replaced while in use is a permanent failure (DatabaseFileWatch). */
+  private assertFileInPlace(): void {
+    const problem = this.file.problem();
+    if (problem !== undefined) throw new BackendError(`local queue ${this.name}: ${problem}`, { permanent: true });
   }
 
   /** A write's result, with SQLite errors turned into BackendError. */
@@ -178,6 +190,7 @@ class SqliteQueue implements QueueStore {
   }
 
   private read<T>(fn: () => T): T {
+    this.assertFileInPlace();
     try {
       return fn();
     } catch (err) {
