@@ -100,7 +100,14 @@ describe('a storage endpoint that stalls', () => {
         endpoint.setMode(fault);
         const cli = startCli([...args], { env });
         try {
-          await cli.waitForOutput(/cannot reach the queue: .*late-start.*; retrying in \d+ ms/, CLEAR_LINE_WITHIN_MS);
+          await waitFor(
+            () => {
+              if (/cannot reach the queue: .*late-start.*; retrying in \d+ ms/.test(cli.output)) return true;
+              if (cli.child.exitCode !== null) assert.fail(`exited ${cli.child.exitCode} instead of retrying:\n${cli.output}`);
+              return false;
+            },
+            { timeoutMs: CLEAR_LINE_WITHIN_MS, message: () => `no retry line:\n${cli.output}` },
+          );
         } finally {
           endpoint.setMode({ kind: 'proxy' });
         }
