@@ -13,15 +13,19 @@ export type ErrorCode =
   | 'TASK_TOO_LARGE'
   | 'BACKEND'
   | 'UNSAFE_PATH'
-  | 'NOT_IMPLEMENTED';
+  | 'PUSH_INCOMPLETE'
+  | 'EMPTY_QUEUE';
 
 export class JobqError extends Error {
   readonly code: ErrorCode;
+  /** The message as created: oclif rewrites `message` of errors thrown while it parses a flag. */
+  readonly description: string;
   readonly [brand] = true;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    this.description = message;
     this.name = 'JobqError';
   }
 }
@@ -78,6 +82,42 @@ export class UnsafePathError extends JobqError {
   constructor(message: string) {
     super('UNSAFE_PATH', message);
     this.name = 'UnsafePathError';
+  }
+}
+
+/** A queue with nothing to show where something was asked for (`peek`, as the reference's EmptyQueue). */
+export class EmptyQueueError extends JobqError {
+  constructor(message: string) {
+    super('EMPTY_QUEUE', message);
+    this.name = 'EmptyQueueError';
+  }
+}
+
+/**
+ * A push that stopped part way (a backend failure, or an interrupt) on a
+ * backend without atomic pushes: it says exactly what was enqueued and where
+ * to resume. (On backends with atomic pushes nothing is enqueued: `enqueued`
+ * is 0 and there is nothing to resume.)
+ */
+export class PushIncompleteError extends JobqError {
+  constructor(
+    message: string,
+    readonly details: {
+      /** Tasks enqueued before the push stopped. */
+      readonly enqueued: number;
+      /** Tasks the input held, when it was read to the end. */
+      readonly total: number | undefined;
+      /** The origin (`line 12`, `-c number 3`, `task 7`) of the first task not enqueued. */
+      readonly resumeFrom: string | undefined;
+      /** Origins of tasks after `resumeFrom` that are enqueued already (sends run concurrently). */
+      readonly enqueuedAfterResume: readonly string[];
+      /** Stopped by SIGINT or SIGTERM rather than by a failure. */
+      readonly interrupted: boolean;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super('PUSH_INCOMPLETE', message, options);
+    this.name = 'PushIncompleteError';
   }
 }
 

@@ -5,21 +5,33 @@
  *   await pushTasks(queue, [shellTaskKwargs('echo hello')]);
  *   const result = await runWorker(queue, { numWorkers: 2 });
  */
-export {
-  pullOne,
-  pushTask,
-  pushTasks,
-  runWorker,
-  type PushSummary,
-  type PushTasksOptions,
-  type RunWorkerOptions,
-} from './api.js';
-export { JobQueue, type DeadLetterRecord, type LeasedMessage, type PeekedTask, type TaskResult } from './queue.js';
+export { pushTask, pushTasks, type PushSummary, type PushTasksOptions } from './api/push.js';
+export { pullOne, runWorker, type RunWorkerOptions } from './api/run.js';
+export { Worker, type WorkerOptions, type WorkerResult } from './api/worker.js';
+export { JobQueue, type DeadLetterRecord, type LeasedMessage, type PeekedTask, type TaskResult } from './queue/job-queue.js';
 export { createTask, parseTask, serializeTask, type Kwargs, type NewTaskOptions, type Task } from './task/task.js';
 export { parseSpec, type QueueTarget } from './backends/spec.js';
 export type { Backend, QueueStore, Lease, BackendCapabilities } from './backends/backend.js';
-export { Worker, type WorkerResult, type WorkerStats } from './worker/worker.js';
-export type { WorkerOptions, IdlePolicy } from './worker/options.js';
+export type {
+  AttemptOutcome,
+  AttemptRecord,
+  HistoryFilter,
+  HistoryStore,
+  OutcomeCounts,
+  RetentionPolicy,
+  RunningTaskRow,
+  WorkerPhase,
+  WorkerRow,
+  WorkerRowStore,
+} from './backends/fleet.js';
+export { fleetStatus, type FleetStatus, type WorkerState, type WorkerStatus } from './fleet/status.js';
+export type { FleetRecords } from './queue/fleet-records.js';
+export type { PushFilterOptions } from './push-filter.js';
+export type { FleetOptions } from './worker/fleet-options.js';
+export type { WorkerStats } from './worker/loop.js';
+export type { IdlePolicy, LoopOptions } from './worker/options.js';
+export type { StopSourceOptions } from './signals/stop-sources.js';
+export type { StopSource } from './signals/broker.js';
 export type { Processor, ProcessorOptions, RunningTask, TaskContext, TaskOutcome } from './processors/processor.js';
 export { createProcessor } from './processors/task-types/registry.js';
 export {
@@ -32,7 +44,18 @@ export {
   type TaskTypesHook,
 } from './processors/task-types/task-types.js';
 export { createFunctionProcessor, type FunctionTaskContext, type TaskFunction } from './processors/function/function.js';
-export { shellTaskKwargs, kwargsFromLines, type PushManyOptions } from './push.js';
+export {
+  pushItems,
+  pushKwargs,
+  shellTaskKwargs,
+  type PushItem,
+  type PushOptions,
+  type PushProgress,
+  type PushTarget,
+} from './push.js';
+export { commandItems, lineItems, lineKwargsJson, type PushSettings } from './push/input.js';
+export { findSpec, specFromEnvironment } from './backends/spec.js';
 export { createLogger, type Logger, type LoggerOptions } from './log/logger.js';
 export { parseDuration } from './options/duration.js';
+export { ExitCode } from './exit-codes.js';
 export * from './errors.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTask, parseTask, serializeTask, withRetries } from '../src/task/task.js';
 import { pythonDumps, pythonNumber } from '../src/task/python-json.js';
-import { sharedDir } from './helpers/paths.js';
+import { fixturesDir } from './helpers/paths.js';
 
 interface Vector {
   kwargs: Record<string, unknown>;
@@ -14,7 +14,7 @@ interface Vector {
   serialized: string;
 }
 
-const vectors = JSON.parse(readFileSync(path.join(sharedDir, 'vectors', 'task-ids.json'), 'utf8')) as Vector[];
+const vectors = JSON.parse(readFileSync(path.join(fixturesDir, 'vectors', 'task-ids.json'), 'utf8')) as Vector[];
 
 test('there are reference vectors to check', () => {
   assert.ok(vectors.length >= 10);

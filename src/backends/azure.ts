@@ -13,22 +13,35 @@
  * since); both become LeaseLostError. Every other failure becomes a one-line
  * BackendError that names the queue, keeping the SDK's error as `cause`.
  *
- * Every operation has REQUEST_TIMEOUT_MS to get its answer. The SDK sets no
- * deadline of its own on the client side, so without one a request to an
- * endpoint that accepts connections and never answers (a stalled proxy, a
- * half-open connection after a network change) would wait for ever; with it,
- * the caller gets a BackendError (`no answer within …`) and retries as for
- * any outage. A queue that does not exist (404 QueueNotFound: it was
+ * Every operation has a deadline (azure-deadline.ts): a request to an
+ * endpoint that never answers gives the caller a BackendError (`no answer
+ * within …`), and it retries as for any outage. A queue that does not exist (404 QueueNotFound: it was
  * deleted) is a permanent BackendError: waiting cannot bring it back.
  */
 import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptions } from '@azure/storage-queue';
 import { BackendError, type JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
 import { azureCredential } from './azure-credential.js';
+import { requestDeadline, timedOut } from './azure-deadline.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import { AzureHistory, AzureWorkerRows, FleetTable, fleetTableName, type TableOpener } from './azure-fleet.js';
+import type { HistoryStore, WorkerRowStore } from './fleet.js';
 import type { QueueTarget } from './spec.js';
 
-/** Azure's limits: 32 messages per receive or peek, 64 KiB per message. */
-const capabilities: BackendCapabilities = { maxLeaseBatch: 32, maxMessageBytes: 64 * 1024, maxPeek: 32, results: false };
+/**
+ * Azure's limits: 32 messages per receive or peek, 64 KiB per message. A
+ * queue cannot be read whole without leasing; history and worker rows live
+ * in an Azure Table of the same account (azure-fleet.ts).
+ */
+const capabilities: BackendCapabilities = {
+  maxLeaseBatch: 32,
+  maxMessageBytes: 64 * 1024,
+  maxPeek: 32,
+  results: false,
+  scan: false,
+  history: true,
+  workerRows: true,
+  notifiesPushes: false,
+};
 
 /** How many messages `push` sends at once (Azure has no batch send). */
 const PUSH_CONCURRENCY = 16;
@@ -50,18 +63,34 @@ const retryOptions: StorageRetryOptions = {
   tryTimeoutInMs: 10_000,
 };
 
+/** Retries of the table calls (history, worker rows): as the queue's, short. */
+const tableRetryOptions = { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
+
 /**
- * How long one operation, every try of it included, may wait for its
- * answer. The SDK's retries of refused connections take about 4 s; a stalled
- * endpoint takes all of it, so that a worker or the CLI says so within 20 s.
+ * How a queue's fleet table is opened: with the account's credential, or from
+ * the connection string. A connection string that names a QueueEndpoint and
+ * no TableEndpoint has no table service (it would otherwise be guessed).
  */
-export const REQUEST_TIMEOUT_MS = 20_000;
+function tableOpener(target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>): (table: string) => TableOpener {
+  return (table) => async () => {
+    const { TableClient } = await import('@azure/data-tables');
+    if (target.kind === 'azure-account') {
+      return new TableClient(`https://${target.account}.table.core.windows.net`, table, azureCredential(), { retryOptions: tableRetryOptions });
+    }
+    const parts = target.connectionString.split(';').map((part) => part.trim().split('=', 1)[0]?.toLowerCase());
+    if (parts.includes('queueendpoint') && !parts.includes('tableendpoint')) {
+      throw new BackendError('the connection string names no TableEndpoint: task history and worker rows are off');
+    }
+    return TableClient.fromConnectionString(target.connectionString, table, { retryOptions: tableRetryOptions, allowInsecureConnection: true });
+  };
+}
 
 /** Opens the storage account a spec names; no request is made until a queue is used. */
-export function openAzureBackend(target: Exclude<QueueTarget, { kind: 'local' }>): Backend {
+export function openAzureBackend(target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>): Backend {
+  const tables = tableOpener(target);
   if (target.kind === 'azure-account') {
     const url = `https://${target.account}.queue.core.windows.net`;
-    return new AzureBackend(new QueueServiceClient(url, azureCredential(), { retryOptions }));
+    return new AzureBackend(new QueueServiceClient(url, azureCredential(), { retryOptions }), tables);
   }
   let service: QueueServiceClient;
   try {
@@ -70,14 +99,18 @@ export function openAzureBackend(target: Exclude<QueueTarget, { kind: 'local' }>
     // The SDK's messages name the faulty part, not the value (a test checks the key is not repeated).
     throw new UsageError(`invalid Azure Storage connection string: ${oneLine(err)}`, { cause: err });
   }
-  return new AzureBackend(service);
+  return new AzureBackend(service, tables);
 }
 
 class AzureBackend implements Backend {
   readonly capabilities = capabilities;
   readonly description: string;
+  private readonly tables = new Map<string, { table: FleetTable; history: AzureHistory }>();
 
-  constructor(private readonly service: QueueServiceClient) {
+  constructor(
+    private readonly service: QueueServiceClient,
+    private readonly openTable: (table: string) => TableOpener,
+  ) {
     // Without the query string: a SAS connection string puts its signature there.
     const url = new URL(service.url);
     this.description = `azure:${url.origin}${url.pathname.replace(/\/$/, '')}`;
@@ -87,7 +120,29 @@ class AzureBackend implements Backend {
     return new AzureQueue(name, this.service.getQueueClient(name), this.description);
   }
 
+  history(name: string): HistoryStore {
+    return this.fleet(name).history;
+  }
+
+  workerRows(name: string): WorkerRowStore {
+    return new AzureWorkerRows(this.fleet(name).table);
+  }
+
+  /** One table and one history buffer per queue, so that close() flushes every buffer. */
+  private fleet(name: string): { table: FleetTable; history: AzureHistory } {
+    let fleet = this.tables.get(name);
+    if (!fleet) {
+      const tableName = fleetTableName(name);
+      const table = new FleetTable(tableName, this.openTable(tableName));
+      fleet = { table, history: new AzureHistory(table) };
+      this.tables.set(name, fleet);
+    }
+    return fleet;
+  }
+
   async close(): Promise<void> {
+    // Buffered attempts are written; a failure was reported to whoever recorded them.
+    await Promise.all([...this.tables.values()].map(({ history }) => history.flush()));
     // The SDK holds no connection open: idle keep-alive sockets are unref'd
     // by Node's agent and never keep the process alive.
   }
@@ -116,7 +171,7 @@ class AzureQueue implements QueueStore {
     const sender = async (): Promise<void> => {
       while (failure === undefined && next < bodies.length) {
         const body = bodies[next++] as string;
-        const deadline = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+        const deadline = requestDeadline();
         try {
           await this.client.sendMessage(body, { messageTimeToLive: -1, abortSignal: deadline });
           sent += 1;
@@ -175,7 +230,7 @@ class AzureQueue implements QueueStore {
     try {
       await this.settle('release', lease, (abortSignal) => this.client.deleteMessage(lease.messageId, lease.token, { abortSignal }));
     } catch (err) {
-      const abortSignal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      const abortSignal = requestDeadline();
       await this.client.deleteMessage(copy.messageId, copy.popReceipt, { abortSignal }).catch(() => undefined);
       throw err;
     }
@@ -207,7 +262,7 @@ class AzureQueue implements QueueStore {
 
   /** Runs one operation with its deadline (REQUEST_TIMEOUT_MS); its failure becomes a BackendError. */
   private async call<T>(action: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const deadline = requestDeadline();
     try {
       return await run(deadline);
     } catch (err) {
@@ -217,7 +272,7 @@ class AzureQueue implements QueueStore {
 
   /** Like `call`, for an operation on a lease: a stale pop receipt is LeaseLostError. */
   private async settle<T>(action: string, lease: Lease, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const deadline = requestDeadline();
     try {
       return await run(deadline);
     } catch (err) {
@@ -242,12 +297,6 @@ class AzureQueue implements QueueStore {
     }
     return new BackendError(`${this.label}: ${action} failed: ${describe(err)}`, { cause: err });
   }
-}
-
-/** The error an operation failed with, or a timeout's own when its deadline cut it short. */
-function timedOut(err: unknown, deadline: AbortSignal): unknown {
-  if (!deadline.aborted || isJobqError(err)) return err;
-  return new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`, { cause: err });
 }
 
 function isStaleReceipt(err: RestError): boolean {

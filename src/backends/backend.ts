@@ -33,6 +33,8 @@ export interface PeekedMessage {
   readonly deliveries: number;
 }
 
+import type { HistoryStore, WorkerRowStore } from './fleet.js';
+
 /** What a backend can do beyond the required operations, declared once per backend. */
 export interface BackendCapabilities {
   /** The most messages one `lease` call returns. */
@@ -43,6 +45,36 @@ export interface BackendCapabilities {
   readonly maxPeek: number;
   /** Whether queues keep task results (`putResult`/`takeResults`) for producers that wait. */
   readonly results: boolean;
+  /** Whether queues take an all-or-nothing push of any size (`beginPush`); absent means no. */
+  readonly atomicPush?: boolean;
+  /** Whether a queue's messages can be read whole without leasing them (`QueueStore.scan`; `push --skip-queued`). */
+  readonly scan: boolean;
+  /** Whether the backend keeps each queue's attempt history (`Backend.history`; src/backends/fleet.ts). */
+  readonly history: boolean;
+  /** Whether the backend keeps each queue's live worker rows (`Backend.workerRows`). */
+  readonly workerRows: boolean;
+  /**
+   * Whether stores implement `waitForPush` with notifications from the
+   * backend (PostgreSQL's LISTEN/NOTIFY), so that an idle worker can wait for
+   * a push instead of polling often.
+   */
+  readonly notifiesPushes: boolean;
+}
+
+/**
+ * An all-or-nothing push (backends with `atomicPush`): messages are added in
+ * chunks, as the input streams in, and none is visible to anyone until
+ * `commit`, which makes all of them visible at once, in the order added. A
+ * push that is neither committed nor aborted (its process died) leaves
+ * nothing in the queue; what it staged is the backend's to clean up.
+ */
+export interface AtomicPush {
+  /** Adds messages to the push; holds or stages them, invisible. */
+  add(bodies: readonly string[]): Promise<void>;
+  /** Makes every added message visible, or, if it fails, none of them. */
+  commit(): Promise<void>;
+  /** Discards every added message (idempotent; also after a failed add or commit). */
+  abort(): Promise<void>;
 }
 
 /** One named queue on a backend. */
@@ -73,6 +105,21 @@ export interface QueueStore {
   putResult?(taskId: string, result: string): Promise<void>;
   /** Removes and returns the stored results of these tasks, by task id (backends with `results`). */
   takeResults?(taskIds: readonly string[]): Promise<Map<string, string>>;
+  /** Starts an all-or-nothing push (backends with `atomicPush`). */
+  beginPush?(): Promise<AtomicPush>;
+  /** Calls `visit` with the body of every message, leased ones included (backends with `scan`). */
+  scan?(visit: (body: string) => void): Promise<void>;
+  /**
+   * Waits for a push (or a release) to this queue (backends with
+   * `notifiesPushes`). Resolves when one is notified, at once if one was
+   * notified since this store's last `lease` began (so a push between an empty
+   * lease and the wait is not slept through), at `timeoutMs`, or when `signal`
+   * aborts; never rejects. It may also resolve early (when the backend starts
+   * listening, pushes before it may have gone unheard): callers lease again
+   * after it in every case. Leases that expire are not notified: the timeout
+   * is the caller's slow poll for those.
+   */
+  waitForPush?(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A connection to a storage account or database, opening queues by name. */
@@ -81,5 +128,10 @@ export interface Backend {
   readonly description: string;
   readonly capabilities: BackendCapabilities;
   queue(name: string): QueueStore;
+  /** The attempt history of the queue `name` (backends with `history`). */
+  history?(name: string): HistoryStore;
+  /** The live worker rows of the queue `name` (backends with `workerRows`). */
+  workerRows?(name: string): WorkerRowStore;
+  /** Writes what is buffered (history) and closes the connection. */
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@
  * database, a usage error, a refused JOBQ_HOME) is thrown at once.
  */
 import { hasCode, isPermanentBackendError } from '../errors.js';
-import { sleep } from '../worker/sleep.js';
+import { sleep } from '../timers/sleep.js';
 
 export interface OutageRetryOptions {
   /** Called after each failure that will be retried, with the wait before the next try. */

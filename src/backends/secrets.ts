@@ -17,11 +17,15 @@ export const SECRET_ENV_NAMES: readonly string[] = [
   'AZURE_PASSWORD',
 ];
 
-const secretNames = new Set(SECRET_ENV_NAMES);
-
-/** `env` as a plain object without jobq's secrets (and without unset entries). */
-export function withoutSecrets(env: NodeJS.ProcessEnv): Record<string, string> {
+/** `env` as a plain object without the variables named in `withheld` (and without unset entries). */
+export function withoutVariables(env: NodeJS.ProcessEnv, withheld: readonly string[]): Record<string, string> {
+  const names = new Set(withheld);
   const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined && !secretNames.has(name)) kept[name] = value;
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !names.has(name)) kept[name] = value;
   return kept;
+}
+
+/** `env` as a plain object without jobq's secrets. */
+export function withoutSecrets(env: NodeJS.ProcessEnv): Record<string, string> {
+  return withoutVariables(env, SECRET_ENV_NAMES);
 }

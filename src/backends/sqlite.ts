@@ -14,12 +14,25 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { BackendError, LeaseLostError, isJobqError } from '../errors.js';
-import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import type { AtomicPush, Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
+import type { HistoryStore, WorkerRowStore } from './fleet.js';
 import { DatabaseFileWatch, prepareDatabaseFiles } from './sqlite-files.js';
+import { fleetSchema, SqliteFleet, type SqliteAccess } from './sqlite-fleet.js';
+import { SqliteAtomicPush, SqlitePushStatements, stagedPushesSchema, sweepStagedPushes } from './sqlite-push.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import { WalSpace } from './sqlite-wal-space.js';
 
-const capabilities: BackendCapabilities = { maxLeaseBatch: 256, maxMessageBytes: undefined, maxPeek: 1000, results: true };
+const capabilities: BackendCapabilities = {
+  maxLeaseBatch: 256,
+  maxMessageBytes: undefined,
+  maxPeek: 1000,
+  results: true,
+  atomicPush: true,
+  scan: true,
+  history: true,
+  workerRows: true,
+  notifiesPushes: false,
+};
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -92,7 +105,8 @@ export function openSqliteBackend(file: string, options: { allowSharedHome?: boo
     db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.exec(schema);
+    db.exec(schema + stagedPushesSchema);
+    db.exec(fleetSchema);
     watch = new DatabaseFileWatch(file);
   } catch (err) {
     throw cannotOpen(file, err, isCorruption(err));
@@ -108,6 +122,8 @@ class SqliteBackend implements Backend {
   readonly capabilities = capabilities;
   readonly description: string;
   private readonly statements;
+  private readonly pushStatements: SqlitePushStatements;
+  private readonly fleet: SqliteFleet;
   private readonly writes: SqliteWriteBatch;
 
   constructor(
@@ -117,6 +133,7 @@ class SqliteBackend implements Backend {
   ) {
     this.description = `local:${file}`;
     this.writes = new SqliteWriteBatch(db, new WalSpace(db, path.dirname(file)));
+    this.pushStatements = new SqlitePushStatements(db);
     this.statements = {
       insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
       lease: db.prepare<[string, number, string, number, number], LeasedRow>(
@@ -137,16 +154,45 @@ class SqliteBackend implements Backend {
       putResult: db.prepare('INSERT OR REPLACE INTO results (queue, task_id, body, created_at) VALUES (?, ?, ?, ?)'),
       getResult: db.prepare<[string, string], { body: string }>('SELECT body FROM results WHERE queue = ? AND task_id = ?'),
       deleteResult: db.prepare('DELETE FROM results WHERE queue = ? AND task_id = ?'),
+      scan: db.prepare<[string], { body: Buffer }>('SELECT CAST(body AS BLOB) AS body FROM messages WHERE queue = ? ORDER BY id'),
     };
+    this.fleet = new SqliteFleet(db, (what) => this.access(what));
   }
 
   queue(name: string): QueueStore {
-    return new SqliteQueue(name, this.statements, this.writes, this.watch);
+    return new SqliteQueue(name, this.statements, this.pushStatements, this.writes, this.watch);
+  }
+
+  history(name: string): HistoryStore {
+    return this.fleet.history(name);
+  }
+
+  workerRows(name: string): WorkerRowStore {
+    return this.fleet.workerRows(name);
+  }
+
+  /** Reads and single-statement writes with SQLite errors as BackendError naming `what`. */
+  private access(what: string): SqliteAccess {
+    const failure = (err: unknown) =>
+      new BackendError(`local ${what}: ${(err as Error).message}`, { cause: err, permanent: isCorruption(err) });
+    return {
+      read: (fn) => {
+        try {
+          return fn();
+        } catch (err) {
+          throw failure(err);
+        }
+      },
+      write: (fn, single) =>
+        (single ? this.writes.runStatement(fn) : this.writes.run(fn)).catch((err: unknown) => Promise.reject(failure(err))),
+    };
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    const gathered = this.fleet.writeGathered();
     this.writes.flush();
+    await gathered;
     this.db.close();
   }
 }
@@ -157,6 +203,7 @@ class SqliteQueue implements QueueStore {
   constructor(
     readonly name: string,
     private readonly sql: Statements,
+    private readonly pushSql: SqlitePushStatements,
     private readonly writes: SqliteWriteBatch,
     private readonly file: DatabaseFileWatch,
   ) {}
@@ -216,6 +263,19 @@ class SqliteQueue implements QueueStore {
     });
   }
 
+  async beginPush(): Promise<AtomicPush> {
+    await this.written(sweepStagedPushes(this.pushSql, this.writes));
+    const push = new SqliteAtomicPush(this.name, this.pushSql, this.writes, (body, now) =>
+      this.sql.insert.run(this.name, body, now, now),
+    );
+    // SQLite errors as BackendError, as for every other write.
+    return {
+      add: (bodies) => this.written(push.add(bodies)),
+      commit: () => this.written(push.commit()),
+      abort: () => this.written(push.abort()),
+    };
+  }
+
   async lease(max: number, visibilityMs: number): Promise<Lease[]> {
     const rows = await this.writeStatement(() => {
       const now = Date.now();
@@ -266,6 +326,12 @@ class SqliteQueue implements QueueStore {
 
   async clear(): Promise<void> {
     await this.writeStatement(() => this.sql.clear.run(this.name));
+  }
+
+  async scan(visit: (body: string) => void): Promise<void> {
+    this.read(() => {
+      for (const row of this.sql.scan.iterate(this.name)) visit(readBody(row.body).body);
+    });
   }
 
   async putResult(taskId: string, result: string): Promise<void> {

@@ -1,54 +1,132 @@
 /**
- * oclif has no positional argument before a command id, but jobq takes the
- * queue spec first (`jobq local/q worker`). The entry point rewrites argv
- * before oclif parses it: a leading spec becomes `--queue SPEC`, and the
- * repeatable `-v`/`-q` shorthands become one `--log-level`.
+ * jobq's command line is `jobq [SPEC] COMMAND [FLAGS]`, with the global flags
+ * (`-v`, `-q`, `--conn-str`, `--log-format`, `--log-level`, `--queue`)
+ * anywhere: before the spec, between spec and command, or after the command,
+ * as the reference's click group allows and more. oclif knows nothing of a
+ * positional argument before the command id, nor of flags before it, so the
+ * entry point rewrites argv before oclif parses it into
+ *
+ *   COMMAND-WORDS [--queue SPEC] [--log-level L] [GLOBAL FLAGS…] REST
+ *
+ * A spec is a word with a `/` that comes before the command's first word;
+ * `-v`/`-q` (repeatable, `-vv`) become one `--log-level`, counted from the
+ * level given with --log-level or JOBQ_LOG_LEVEL (default info). Which flags take a
+ * value (so that `-c -v` keeps `-v` as the command) comes from oclif's
+ * manifest of the commands.
  */
-import { levelFromVerbosity } from '../log/logger.js';
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { isLogLevel, levelFromVerbosity } from '../log/logger.js';
 
 const verbosityToken = /^-(v+|q+)$/;
-/** Flags whose next token is a value, so that `-c -v` keeps `-v` as the command. */
-const takesValue = new Set(['-c', '--cmd', '-e', '--env', '--queue', '--conn-str', '--proc']);
+/** Global flags that take a value. */
+const globalValueFlags = new Set(['--queue', '--conn-str', '--db-url', '--log-format', '--log-level']);
+const helpTokens = new Set(['--help', '-h']);
 
 function looksLikeSpec(token: string): boolean {
   return !token.startsWith('-') && token.includes('/');
 }
 
-export function rewriteArgv(argv: readonly string[]): string[] {
-  const rest = [...argv];
-  const spec = rest[0] !== undefined && looksLikeSpec(rest[0]) ? rest.shift() : undefined;
+/** The flags of jobq's commands that take a value (`-c`, `--env`, `-n`, …), read from oclif's manifest. */
+export function valueFlagsFromManifest(manifestFile: string | URL): Set<string> {
+  const flags = new Set(globalValueFlags);
+  let manifest: { commands?: Record<string, { flags?: Record<string, { type?: string; char?: string; aliases?: string[] }> }> };
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as typeof manifest;
+  } catch {
+    return flags;
+  }
+  for (const command of Object.values(manifest.commands ?? {})) {
+    for (const [name, flag] of Object.entries(command.flags ?? {})) {
+      if (flag.type !== 'option') continue;
+      for (const long of [name, ...(flag.aliases ?? [])]) flags.add(`--${long}`);
+      if (flag.char) flags.add(`-${flag.char}`);
+    }
+  }
+  return flags;
+}
 
+/**
+ * argv for oclif (see the top of this file). Without a command (a spec and
+ * global flags only, or nothing at all) it asks for the help, which lists the
+ * commands. Throws a UsageError for two different specs or a global flag
+ * without its value.
+ */
+export function rewriteArgv(
+  argv: readonly string[],
+  valueFlags: ReadonlySet<string> = globalValueFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  let spec: string | undefined;
+  let level: string | undefined;
   let verbose = 0;
   let quiet = 0;
+  const globals: string[] = [];
   const kept: string[] = [];
-  let endOfFlags = false;
-  for (const [index, token] of rest.entries()) {
-    const previous = index > 0 ? rest[index - 1] : undefined;
-    if (token === '--') endOfFlags = true;
-    const match = verbosityToken.exec(token);
-    if (!endOfFlags && !(previous !== undefined && takesValue.has(previous))) {
-      if (match?.[1]) {
-        if (match[1].startsWith('v')) verbose += match[1].length;
-        else quiet += match[1].length;
-        continue;
-      }
-      if (token === '--verbose') {
-        verbose += 1;
-        continue;
-      }
-      if (token === '--quiet') {
-        quiet += 1;
-        continue;
-      }
+  let commandStarted = false;
+  let help = false;
+  for (let index = 0; index < argv.length; index += 1) {
+    const token = argv[index] as string;
+    if (token === '--') {
+      kept.push(...argv.slice(index));
+      break;
     }
+    const verbosity = verbosityToken.exec(token)?.[1];
+    if (verbosity !== undefined || token === '--verbose' || token === '--quiet') {
+      if ((verbosity ?? token).includes('v')) verbose += verbosity?.length ?? 1;
+      else quiet += verbosity?.length ?? 1;
+      continue;
+    }
+    const [name = token, inlineValue] = token.startsWith('--') && token.includes('=') ? splitOnce(token) : [token];
+    if (globalValueFlags.has(name)) {
+      const value = inlineValue ?? argv[index + 1];
+      if (inlineValue === undefined) index += 1;
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      if (name === '--queue') spec = setSpec(spec, value);
+      else if (name === '--log-level') level = value;
+      else globals.push(name, value);
+      continue;
+    }
+    if (token.startsWith('-')) {
+      if (helpTokens.has(token)) help = true;
+      kept.push(token);
+      if (inlineValue === undefined && valueFlags.has(token) && index + 1 < argv.length) kept.push(argv[(index += 1)] as string);
+      continue;
+    }
+    if (!commandStarted && looksLikeSpec(token)) {
+      spec = setSpec(spec, token);
+      continue;
+    }
+    commandStarted = true;
     kept.push(token);
   }
 
-  // Flags go right after the command id (the leading words that are not flags).
   let commandEnd = 0;
-  while (commandEnd < kept.length && !kept[commandEnd]?.startsWith('-')) commandEnd += 1;
+  while (commandEnd < kept.length && !(kept[commandEnd] as string).startsWith('-')) commandEnd += 1;
+  if (kept.length === 0) return ['--help'];
+  // Help and the version ignore the global flags (oclif would take them for the subject of the help).
+  if (help || (commandEnd === 0 && kept.includes('--version'))) return kept;
   const inserted: string[] = [];
   if (spec !== undefined) inserted.push('--queue', spec);
-  if (verbose !== 0 || quiet !== 0) inserted.push('--log-level', levelFromVerbosity(verbose, quiet));
+  const base = level ?? env['JOBQ_LOG_LEVEL'];
+  if (verbose !== 0 || quiet !== 0) {
+    // An unknown level is left to oclif, which names the choices.
+    inserted.push('--log-level', base === undefined || isLogLevel(base) ? levelFromVerbosity(verbose, quiet, base) : base);
+  } else if (level !== undefined) {
+    inserted.push('--log-level', level);
+  }
+  inserted.push(...globals);
   return [...kept.slice(0, commandEnd), ...inserted, ...kept.slice(commandEnd)];
+}
+
+function splitOnce(token: string): [string, string] {
+  const eq = token.indexOf('=');
+  return [token.slice(0, eq), token.slice(eq + 1)];
+}
+
+function setSpec(current: string | undefined, given: string): string {
+  if (current !== undefined && current !== given) {
+    throw new UsageError(`two queues given: ${current} and ${given}`);
+  }
+  return given;
 }

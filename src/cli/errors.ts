@@ -1,22 +1,10 @@
 /**
  * How the CLI reports errors (SPEC §5): one line on stderr, a stack trace only
- * with -v, and an exit code chosen here and nowhere else.
+ * with -v; the exit code comes from src/exit-codes.ts.
  */
-import { errorMessage, isJobqError } from '../errors.js';
-
-export const ExitCode = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  interrupted: 130,
-} as const;
-
-export function exitCodeFor(err: unknown): number {
-  if (isJobqError(err)) return err.code === 'USAGE' ? ExitCode.usage : ExitCode.failure;
-  // oclif's own parse errors (unknown flag, bad option value) carry exit 2.
-  const oclifExit = (err as { oclif?: { exit?: unknown } } | null)?.oclif?.exit;
-  return typeof oclifExit === 'number' ? oclifExit : ExitCode.failure;
-}
+import { errorMessage } from '../errors.js';
+import { exitCodeForError } from '../exit-codes.js';
+import { readEnvironment } from '../options/environment.js';
 
 /** The one line a user sees, plus the stack when asked to be verbose. */
 export function formatError(err: unknown, verbose: boolean): string {
@@ -24,8 +12,23 @@ export function formatError(err: unknown, verbose: boolean): string {
   return verbose && err instanceof Error && err.stack ? `${line}\n${err.stack}` : line;
 }
 
-/** Last resort for an error that escaped every handler: report it and exit non-zero. */
+/** Whether JOBQ_DEBUG=1 asks for stack traces (false when the environment itself is the error). */
+export function debugFromEnvironment(): boolean {
+  try {
+    return readEnvironment().debug;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For an error that reached the entry point (oclif's own, such as an unknown
+ * command, or one that escaped every handler): report it and exit. oclif's
+ * request to exit (`this.exit(code)`, code EEXIT) is obeyed silently.
+ */
 export function reportFatal(err: unknown): void {
-  process.stderr.write(formatError(err, process.env['JOBQ_DEBUG'] === '1') + '\n');
-  process.exit(exitCodeFor(err));
+  if ((err as { code?: unknown } | null)?.code !== 'EEXIT') {
+    process.stderr.write(formatError(err, debugFromEnvironment()) + '\n');
+  }
+  process.exit(exitCodeForError(err));
 }

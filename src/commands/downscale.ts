@@ -24,10 +24,9 @@ export default class DownscaleCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DownscaleCommand);
-    this.makeLogger(flags);
     await this.withQueue(flags, async (queue) => {
       const body = controlMessage(flags.drain ? 'drain' : 'stop', flags.ttl);
-      await queue.control.push(Array.from({ length: flags.nodes }, () => body));
+      await queue.sendControl(Array.from({ length: flags.nodes }, () => body));
       this.logToStderr(`asked ${flags.nodes} worker(s) of ${queue.name} to ${flags.drain ? 'drain' : 'stop'}`);
     });
   }

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { JobqCommand } from '../cli/base-command.js';
-import { parseSpec } from '../backends/spec.js';
+import { findSpec, parseSpec } from '../backends/spec.js';
 import { signalForAction, signalWorkers, type SignalAction } from '../signals/pid-files.js';
 
 export default class SignalCommand extends JobqCommand {
@@ -16,9 +16,8 @@ export default class SignalCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SignalCommand);
-    this.makeLogger(flags);
-    const queue = flags.queue ?? process.env['JOBQ_QUEUE'];
-    const name = queue === undefined ? undefined : parseSpec(queue, this.specEnvironment(flags)).name;
+    const queue = findSpec(flags.queue);
+    const name = queue === undefined ? undefined : parseSpec(queue, { connectionString: flags['conn-str'], connectionStringFile: flags['conn-str-file'] }).name;
     const action = args.action as SignalAction;
     const pids = signalWorkers(action, name);
     this.logToStderr(`sent ${signalForAction[action]} to ${pids.length} worker(s)${pids.length ? `: ${pids.join(' ')}` : ''}`);

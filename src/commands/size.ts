@@ -5,7 +5,6 @@ export default class SizeCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SizeCommand);
-    this.makeLogger(flags);
-    this.log(String(await this.withQueue(flags, (queue) => queue.store.size())));
+    this.log(String(await this.withQueue(flags, (queue) => queue.size())));
   }
 }

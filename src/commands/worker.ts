@@ -1,7 +1,7 @@
+import { runWorker } from '../api/run.js';
 import { JobqCommand } from '../cli/base-command.js';
 import { runOptions, workerFlags } from '../cli/worker-flags.js';
 import { workerStatus } from '../cli/worker-status.js';
-import { Worker } from '../worker/worker.js';
 
 export default class WorkerCommand extends JobqCommand {
   static override summary = 'Run tasks until the queue is empty or a stop condition.';
@@ -15,26 +15,32 @@ export default class WorkerCommand extends JobqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(WorkerCommand);
     const status = workerStatus();
-    const logger = this.makeLogger(flags, status.destination);
-    const processor = await this.makeProcessor(flags, flags['num-workers'], logger);
+    const logger = this.makeLogger(flags, status.stderr);
     try {
-      const result = await this.withQueue(flags, (queue) => {
-        const worker = new Worker(queue, processor, {
-          numWorkers: flags['num-workers'],
+      const result = await this.withQueue(flags, (queue) =>
+        runWorker(queue, {
           ...runOptions(flags),
+          proc: flags.proc,
+          emulateTty: flags['emulate-tty'],
+          taskTypes: this.taskTypes(logger),
+          numWorkers: flags['num-workers'],
           maxConsecutiveFailures: flags['max-consecutive-failures'],
           ...(flags['time-limit'] === undefined ? {} : { timeLimitMs: flags['time-limit'] }),
+          ...(flags['wait-for-tasks'] && { whenIdle: 'poll' as const }),
           handleSignals: true,
           writePidFile: true,
           logger,
-        });
-        status.start(() => ({ running: worker.runningCount, succeeded: worker.stats.succeeded, failed: worker.stats.failed }));
-        return worker.run();
-      });
+          ...this.workerOutput(status),
+          onStart: (worker) =>
+            status.start(
+              () => ({ running: worker.runningCount, succeeded: worker.stats.succeeded, failed: worker.stats.failed }),
+              () => queue.size(),
+            ),
+        }),
+      );
       process.exitCode = result.exitCode;
     } finally {
       status.stop();
-      await processor.close();
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import { pino, stdTimeFunctions, type Logger } from 'pino';
 import { TextLines } from './text-lines.js';
+import type { TextSink } from './task-output.js';
 import { TurnWrites } from './turn-writes.js';
 
 export type { Logger } from 'pino';
@@ -16,15 +17,23 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Default `info`. */
   level?: LogLevel;
-  /** A file descriptor or a stream (default stderr, 2). */
-  destination?: number | NodeJS.WritableStream;
+  /** A file descriptor, a stream, or anything that takes whole lines (default stderr, 2). */
+  destination?: number | NodeJS.WritableStream | TextSink;
+  /** Text lines with their level in colour (default false; the CLI sets it on a terminal unless NO_COLOR is set). */
+  color?: boolean;
 }
 
-/** The level for `-v`/`-q` counts: each -v one step more verbose, each -q one step quieter. */
-export function levelFromVerbosity(verbose: number, quiet: number): LogLevel {
-  const levels: LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'trace'];
-  const index = Math.min(levels.length - 1, Math.max(0, 3 + verbose - quiet));
+const levels: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** The level for `-v`/`-q` counts: each -v one step more verbose than `base` (default info), each -q one step quieter. */
+export function levelFromVerbosity(verbose: number, quiet: number, base: LogLevel = 'info'): LogLevel {
+  const index = Math.min(levels.length - 1, Math.max(0, levels.indexOf(base) + verbose - quiet));
   return levels[index] ?? 'info';
+}
+
+/** Whether `text` names a log level. */
+export function isLogLevel(text: string | undefined): text is LogLevel {
+  return levels.some((level) => level === text);
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -42,7 +51,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       destination,
     );
   }
-  const text = new TextLines(destination);
+  const text = new TextLines(destination, options.color ?? false);
   return pino({ level, base: null, hooks: { logMethod: text.logMethod } }, destination);
 }
 

@@ -18,6 +18,17 @@ const levelLabels: Readonly<Record<number, string>> = {
   60: 'FATAL',
 };
 
+/** ANSI colours of the level labels on a terminal. */
+const levelColors: Readonly<Record<number, string>> = {
+  10: '\x1b[90m',
+  20: '\x1b[36m',
+  30: '\x1b[32m',
+  40: '\x1b[33m',
+  50: '\x1b[31m',
+  60: '\x1b[41m',
+};
+const resetColor = '\x1b[0m';
+
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** The message of a pino call: `(fields?, message?, ...format arguments)`, or `(error)`. */
@@ -29,29 +40,43 @@ function messageOf(args: readonly unknown[]): string {
   return first instanceof Error ? first.message : '';
 }
 
+/** `YYYY-MM-DD HH:MM:SS` in local time. */
+function localSecond(d: Date): string {
+  return (
+    `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
+    `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`
+  );
+}
+
+/** A time as the text log lines show it, `YYYY-MM-DD HH:MM:SS.mmm` in local time, so that every time jobq prints is in one zone. */
+export function localTime(date: Date): string {
+  return `${localSecond(date)}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+}
+
 /** Writes each log call to `sink` as one text line. */
 export class TextLines {
   /** The formatted date and time to the second, for the second `second` (ms since the epoch / 1000). */
   private second = Number.NaN;
   private secondText = '';
 
-  constructor(private readonly sink: { write(text: string): unknown }) {}
+  constructor(
+    private readonly sink: { write(text: string): unknown },
+    private readonly color = false,
+  ) {}
 
   /** pino's `hooks.logMethod`: called for enabled levels only. */
   readonly logMethod = (args: Parameters<LogFn>, _method: LogFn, level: number): void => {
     const message = messageOf(args);
-    const label = levelLabels[level] ?? 'USERLVL';
+    const plain = levelLabels[level] ?? 'USERLVL';
+    const label = this.color ? `${levelColors[level] ?? ''}${plain}${resetColor}` : plain;
     this.sink.write(`[${this.formatTime(Date.now())}] ${label}:${message === '' ? '' : ` ${message}`}\n`);
   };
 
   private formatTime(ms: number): string {
     const second = Math.floor(ms / 1000);
     if (second !== this.second) {
-      const d = new Date(second * 1000);
       this.second = second;
-      this.secondText =
-        `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
-        `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+      this.secondText = localSecond(new Date(second * 1000));
     }
     return `${this.secondText}.${String(ms - second * 1000).padStart(3, '0')}`;
   }

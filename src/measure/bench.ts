@@ -3,7 +3,7 @@
  * empty queue and runs them through an in-process Worker at each concurrency,
  * for shell tasks (`true`) and function tasks (a no-op module), measuring:
  *
- * - enqueue rate: tasks / time to prepare and push them (as `jobq push` does);
+ * - enqueue rate: tasks / time to check and push them (as `jobq push` does);
  * - tasks/s: tasks / time from the worker's start to the last settle (the
  *   processor's start-up, such as a thread pool's, is not counted: one task
  *   per slot goes straight through it before the clock starts);
@@ -11,10 +11,16 @@
  * - peak RSS of this process while the worker runs (sampled every 50 ms;
  *   shell tasks' own processes are not included).
  *
- * The recommendation for each kind is the concurrency with the most tasks/s.
+ * Each kind and concurrency is run `repeats` times, the rounds interleaved so
+ * that a machine that gets busier part way affects every concurrency alike;
+ * the spread of the repeats is the noise the recommendation allows for
+ * (summary.ts). Each run's task count is sized from the rates measured so far
+ * so that the bench takes about `seconds`.
+ *
  * The bench refuses a queue (or its NAME-failed) that holds anything, so it
- * never clears someone's tasks; it clears both when it ends normally or with
- * an error (an interrupted run leaves what it pushed).
+ * never clears someone's tasks, and empties both when it ends, however it
+ * ends. An abort stops the run under way (it is not counted) and reports the
+ * runs measured before it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,70 +29,107 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import type { Processor } from '../processors/processor.js';
 import { createShellProcessor } from '../processors/shell/shell.js';
-import { prepareTasks, pushBodies, shellTaskKwargs } from '../push.js';
-import { JobQueue } from '../queue.js';
+import { pushKwargs, shellTaskKwargs } from '../push.js';
+import { JobQueue } from '../queue/job-queue.js';
 import { createTask, type Kwargs } from '../task/task.js';
-import { Worker } from '../worker/worker.js';
+import { Worker } from '../api/worker.js';
 import { LatencyRecorder, timedBackend } from './latency.js';
 import { resolveBenchOptions, type BenchKind, type BenchOptions, type ResolvedBenchOptions } from './options.js';
 import { percentile } from './stats.js';
+import { recommend, summarize, type BenchRun, type BenchSummary, type Recommendation } from './summary.js';
 
-export interface BenchRun {
-  readonly kind: BenchKind;
-  readonly concurrency: number;
-  readonly tasks: number;
-  readonly enqueuePerSecond: number;
-  readonly tasksPerSecond: number;
-  readonly latencyMs: { readonly p50: number; readonly p99: number };
-  readonly peakRssBytes: number;
-}
+export type { BenchRun, BenchSummary, Recommendation } from './summary.js';
 
 export interface BenchReport {
   /** The backend's description, such as `local:/tmp/jobq-bench-x/jobq.db`. */
   readonly backend: string;
   readonly queue: string;
-  readonly machine: { readonly cpus: number; readonly platform: string; readonly loadAverage: readonly number[] };
+  readonly machine: {
+    readonly cpus: number;
+    readonly platform: string;
+    /** The 1-minute load average when the bench started and when it ended. */
+    readonly loadAverage: { readonly start: number; readonly end: number };
+  };
+  /** Why the figures may mislead (a busy machine), one sentence each. */
+  readonly warnings: readonly string[];
+  /** Every run, in the order measured. */
   readonly runs: readonly BenchRun[];
-  /** By kind, the concurrency with the most tasks/s measured (the lower one on a tie). */
-  readonly recommended: Partial<Record<BenchKind, number>>;
+  /** By kind and concurrency, over the repeated runs. */
+  readonly summaries: readonly BenchSummary[];
+  readonly recommended: Partial<Record<BenchKind, Recommendation>>;
+  /** Stopped by its signal before every planned run was measured. */
+  readonly interrupted: boolean;
 }
 
 const noopTask = fileURLToPath(new URL('./noop-task.js', import.meta.url));
 const rssSampleMs = 50;
+/** Of the time budget, the share given to running tasks (the rest goes to pushing, start-up and clearing). */
+const measuredShare = 0.85;
+const minTasksPerRun = 20;
+const maxTasksPerRun = 200_000;
 
 /** Runs the bench on `queue`, which must be empty, and leaves it empty. */
 export async function runBench(queue: JobQueue, options: BenchOptions = {}): Promise<BenchReport> {
   const resolved = resolveBenchOptions(options);
   await assertEmpty(queue);
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  const plan = resolved.kinds.flatMap((kind) => resolved.concurrencies.map((concurrency) => ({ kind, concurrency })));
+  const planned = plan.length * resolved.repeats;
+  const secondsPerRun = (resolved.seconds * measuredShare) / planned;
   const runs: BenchRun[] = [];
-  const total = resolved.kinds.reduce((sum, kind) => sum + resolved.tasks[kind] * resolved.concurrencies.length, 0);
+  let interrupted = false;
   try {
-    for (const kind of resolved.kinds) {
-      for (const concurrency of resolved.concurrencies) {
-        const before = runs.reduce((sum, run) => sum + run.tasks, 0);
-        runs.push(await measure(queue, kind, concurrency, resolved, (settled) => resolved.onProgress(before + settled, total)));
+    for (let repeat = 1; repeat <= resolved.repeats && !interrupted; repeat += 1) {
+      for (const { kind, concurrency } of plan) {
+        const count = resolved.tasks[kind] ?? tasksFor(kind, concurrency, runs, resolved, secondsPerRun);
+        const run = await measure(queue, { kind, concurrency, repeat, count }, resolved.signal);
+        if (run === undefined) {
+          interrupted = true;
+          break;
+        }
+        runs.push(run);
+        resolved.onRun(run, runs.length, planned);
       }
     }
   } finally {
-    await Promise.allSettled([queue.store.clear(), queue.deadLetters.clear()]);
+    await Promise.allSettled([queue.clear(), queue.purgeDeadLetters()]);
   }
+  const cpus = os.availableParallelism();
+  const loadAtEnd = os.loadavg()[0] ?? 0;
+  const summaries = summarize(runs);
   return {
-    backend: queue.backend.description,
+    backend: queue.description,
     queue: queue.name,
-    machine: { cpus: os.cpus().length, platform: os.platform(), loadAverage: os.loadavg() },
+    machine: { cpus, platform: os.platform(), loadAverage: { start: loadAtStart, end: loadAtEnd } },
+    warnings: Math.max(loadAtStart, loadAtEnd) > cpus ? [busyWarning(Math.max(loadAtStart, loadAtEnd), cpus)] : [],
     runs,
-    recommended: recommend(runs),
+    summaries,
+    recommended: recommend(summaries),
+    interrupted,
   };
 }
 
-/** For each kind, the concurrency of its run with the most tasks/s. */
-function recommend(runs: readonly BenchRun[]): Partial<Record<BenchKind, number>> {
-  const best = new Map<BenchKind, BenchRun>();
-  for (const run of runs) {
-    const current = best.get(run.kind);
-    if (current === undefined || run.tasksPerSecond > current.tasksPerSecond) best.set(run.kind, run);
-  }
-  return Object.fromEntries([...best].map(([kind, run]) => [kind, run.concurrency]));
+function busyWarning(load: number, cpus: number): string {
+  return (
+    `the load average was ${load.toFixed(2)} on ${cpus} CPU(s): other work competed for the CPUs, ` +
+    'so the rates are lower and noisier than this machine gives an idle jobq'
+  );
+}
+
+/**
+ * Tasks for a run of about `seconds`: from this kind's rate at this
+ * concurrency if measured, else its best rate so far, else the first guess.
+ */
+function tasksFor(kind: BenchKind, concurrency: number, runs: readonly BenchRun[], options: ResolvedBenchOptions, seconds: number): number {
+  const ofKind = runs.filter((run) => run.kind === kind);
+  const same = ofKind.filter((run) => run.concurrency === concurrency);
+  const rate =
+    same.length > 0
+      ? Math.min(...same.map((run) => run.tasksPerSecond))
+      : ofKind.length > 0
+        ? Math.max(...ofKind.map((run) => run.tasksPerSecond))
+        : options.firstRates[kind];
+  return Math.min(maxTasksPerRun, Math.max(minTasksPerRun, 2 * concurrency, Math.round(rate * seconds)));
 }
 
 /**
@@ -107,7 +150,7 @@ export async function openThrowawayQueue(): Promise<{ queue: JobQueue; dispose: 
 }
 
 async function assertEmpty(queue: JobQueue): Promise<void> {
-  const [tasks, failed] = await Promise.all([queue.store.size(), queue.deadLetters.size()]);
+  const [tasks, failed] = await Promise.all([queue.size(), queue.deadLetterCount()]);
   if (tasks + failed > 0) {
     throw new UsageError(
       `${queue.name} holds ${tasks} task(s) and ${failed} dead letter(s): jobq bench pushes and clears tasks, ` +
@@ -127,20 +170,30 @@ async function createProcessorFor(kind: BenchKind, concurrency: number): Promise
   return createFunctionProcessor({ module: noopTask, numWorkers: concurrency });
 }
 
-/** One run: push the tasks, run them through a worker with `concurrency` slots, check that all succeeded. */
-async function measure(
-  queue: JobQueue,
-  kind: BenchKind,
-  concurrency: number,
-  options: ResolvedBenchOptions,
-  onSettle: (settled: number) => void,
-): Promise<BenchRun> {
-  const count = options.tasks[kind];
-  const recorder = new LatencyRecorder(onSettle);
-  const timed = new JobQueue(timedBackend(queue.backend, queue.name, recorder), queue.name);
+interface RunPlan {
+  readonly kind: BenchKind;
+  readonly concurrency: number;
+  readonly repeat: number;
+  readonly count: number;
+}
+
+/**
+ * One run: push the tasks, run them through a worker with `concurrency`
+ * slots, check that all succeeded. Undefined when `signal` stopped it (what
+ * it pushed is left for the caller to clear).
+ */
+async function measure(queue: JobQueue, plan: RunPlan, signal: AbortSignal | undefined): Promise<BenchRun | undefined> {
+  const { kind, concurrency, count } = plan;
+  if (signal?.aborted) return undefined;
+  const recorder = new LatencyRecorder();
+  const timed = queue.withBackend((backend) => timedBackend(backend, queue.name, recorder));
   const enqueueStart = performance.now();
-  const { bodies } = prepareTasks(timed, Array.from({ length: count }, () => kwargsFor(kind)));
-  await pushBodies(timed, bodies);
+  try {
+    await pushKwargs(timed, Array.from({ length: count }, () => kwargsFor(kind)), { ...(signal && { signal }) });
+  } catch (err) {
+    if (signal?.aborted) return undefined;
+    throw err;
+  }
   const enqueueMs = performance.now() - enqueueStart;
 
   const processor = await createProcessorFor(kind, concurrency);
@@ -148,7 +201,8 @@ async function measure(
   const worker = new Worker(timed, processor, {
     numWorkers: concurrency,
     controlIntervalMs: 0,
-    scheduledEvents: false,
+    preemptionNotices: { sources: 'off' },
+    ...(signal && { signal }),
   });
   const rss = sampleRss();
   const start = performance.now();
@@ -156,6 +210,7 @@ async function measure(
     rss.stop();
     await processor.close();
   });
+  if (signal?.aborted) return undefined;
   if (result.stats.succeeded !== count) {
     throw new Error(
       `bench: ${result.stats.succeeded} of ${count} ${kind} tasks at concurrency ${concurrency} succeeded ` +
@@ -165,6 +220,7 @@ async function measure(
   return {
     kind,
     concurrency,
+    repeat: plan.repeat,
     tasks: count,
     enqueuePerSecond: count / (enqueueMs / 1000),
     tasksPerSecond: count / ((recorder.lastSettleAt - start) / 1000),

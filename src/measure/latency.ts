@@ -41,6 +41,7 @@ export class LatencyRecorder {
 function timedStore(store: QueueStore, recorder: LatencyRecorder): QueueStore {
   const putResult = store.putResult?.bind(store);
   const takeResults = store.takeResults?.bind(store);
+  const beginPush = store.beginPush?.bind(store);
   return {
     name: store.name,
     create: () => store.create(),
@@ -64,6 +65,7 @@ function timedStore(store: QueueStore, recorder: LatencyRecorder): QueueStore {
     clear: () => store.clear(),
     ...(putResult && { putResult }),
     ...(takeResults && { takeResults }),
+    ...(beginPush && { beginPush }),
   };
 }
 

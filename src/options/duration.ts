@@ -3,11 +3,18 @@ import { UsageError } from '../errors.js';
 const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
 /**
- * The longest duration jobq takes unless a caller says otherwise: 24 days,
- * just under the longest timer Node can set (2^31 - 1 ms, 24.8 days; a longer
- * one fires after 1 ms). Every duration ends up in a timer.
+ * The longest duration that becomes a timer (a time limit, a kill timeout,
+ * an interval): 24 days, just under the longest timer Node can set (2^31 - 1
+ * ms, 24.8 days; a longer one fires after 1 ms).
  */
-export const MAX_DURATION_MS = 24 * unitMs.d;
+export const MAX_TIMER_MS = 24 * unitMs.d;
+
+/**
+ * The longest duration of any kind (an age, a retention, a look back), unless
+ * a caller says otherwise: about ten years, so that dates computed from it
+ * stay meaningful.
+ */
+export const MAX_DURATION_MS = 3650 * unitMs.d;
 
 /**
  * Parses a duration `<integer>[smhdw]` (SPEC §5) into milliseconds. A bare

@@ -24,4 +24,10 @@ export const countLimits = {
   downscaleNodes: 10_000,
   /** Tasks per run of `jobq bench --tasks`. */
   benchTasks: 1_000_000,
+  /** Attempts kept per queue in its history (`--history-max-attempts`, JOBQ_HISTORY_MAX_ATTEMPTS). */
+  historyMaxAttempts: 1_000_000_000,
+  /** Runs of each kind and concurrency, `jobq bench --repeat`. */
+  benchRepeats: 100,
+  /** How long `jobq bench --seconds` may take: a day. */
+  benchSeconds: 86_400,
 } as const;

@@ -4,7 +4,6 @@
  * to stop, when to escalate to kill, how to settle); a processor owns only the
  * mechanics of its kind of task (child processes, threads).
  */
-import type { Logger } from '../log/logger.js';
 import type { Task } from '../task/task.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -52,6 +51,8 @@ export interface RunningTask {
 export interface Processor {
   /** The task type's name, such as `shell`. */
   readonly name: string;
+  /** What a task runs, for logs: the command of a shell task (default: its kwargs as JSON). */
+  describe?(task: Task): string;
   start(context: TaskContext): RunningTask;
   /** Frees the processor's resources (thread pools); running tasks must be over. */
   close(): Promise<void>;
@@ -63,6 +64,11 @@ export interface ProcessorOptions {
   numWorkers: number;
   /** Run shell tasks under a pseudo-terminal. */
   emulateTty: boolean;
-  /** Where the processor reports on itself (not a task's output), such as a helper process it had to replace. */
-  logger?: Logger;
+  /**
+   * How long a stopped task may take to exit before it is killed, ms (the
+   * worker's kill timeout; the shell's session guard uses it when the worker dies).
+   */
+  killTimeoutMs: number;
+  /** Where a processor reports trouble outside any task, one line each (default: process warnings). */
+  warn?: (message: string) => void;
 }

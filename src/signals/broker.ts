@@ -10,13 +10,25 @@
  *              run out and no preemption is announced any more, or when a brace
  *              that only an announced event started sees the event go, → running.
  *   stopping — final: no new tasks; running tasks either finish (drain) or get
- *              SIGTERM (cancel); the worker exits with `exitCode` once they are
- *              gone. There is no way back.
+ *              SIGTERM (cancel); the worker exits once they are gone, with the
+ *              exit code of `stopSource` (src/exit-codes.ts). There is no way back.
  *
  * Interrupts (SIGTERM/SIGINT) escalate: the first starts a brace (SIGTERM) or a
  * cancelling stop (SIGINT); a second during any stop skips the brace and stops
  * for good; a third SIGKILLs the running tasks. A resume resets the count.
+ *
+ * Preemption notices (SPEC §6.2; the broker is the detectors' NoticeSink)
+ * stand one per cloud. While any stands, a running worker braces as for
+ * SIGTERM and cannot resume; a notice during a stop turns a drain into a
+ * cancel (the machine goes away regardless). The earliest deadline among them
+ * arms one timer at `deadline − preemptionMarginMs`: then whatever still runs
+ * is SIGKILLed, so that its lease goes back while the machine still exists.
+ * When the last notice is withdrawn the timer is cleared and a brace that
+ * only notices started ends at once. An AWS rebalance recommendation drains
+ * the worker when `drainOnRebalance` is set.
  */
+import type { NoticeSink, NoticeSource, PreemptionNotice } from './notices/notice.js';
+
 
 export type StopSource =
   | 'SIGTERM'
@@ -27,6 +39,7 @@ export type StopSource =
   | 'max-failures'
   | 'control-stop'
   | 'control-drain'
+  | 'rebalance'
   | 'abort';
 
 export type BrokerPhase = 'running' | 'braced' | 'stopping';
@@ -34,39 +47,45 @@ export type BrokerPhase = 'running' | 'braced' | 'stopping';
 /** What the broker asks of whoever runs the tasks. */
 export interface BrokerListener {
   /** A stop's SIGTERM to every running task (they are released when they exit). */
-  cancelRunning(): void;
+  cancelRunning?(): void;
   /** SIGKILL to every running task. */
-  killRunning(): void;
+  killRunning?(): void;
   /** Work may go on (after a brace). */
   resumed?(): void;
   /** Phase changes, for logging. */
   changed?(phase: BrokerPhase, reason: string): void;
+  /** A cloud's preemption notice now stands (or changed), or (undefined) was withdrawn. */
+  notice?(source: NoticeSource, notice: PreemptionNotice | undefined): void;
+}
+
+/** What the worker loop sees of the broker. */
+export interface StopBroker {
+  readonly phase: BrokerPhase;
+  /** Aborts when the current running period ends (to cut idle waits short). */
+  readonly pauseSignal: AbortSignal;
+  /** Resolves true when tasks may be leased, false once the worker is stopping for good. */
+  whenRunnable(): Promise<boolean>;
+  /** A stop source fired. */
+  request(source: StopSource): void;
+  /** Returns the function that unsubscribes. */
+  subscribe(listener: BrokerListener): () => void;
 }
 
 export interface BrokerOptions {
   /** How long a brace waits to be killed before work may resume, ms (default 120 s). */
   preemptionTimeoutMs: number;
+  /** SIGKILL what still runs this long before a preemption notice's deadline, ms (default 10 s). */
+  preemptionMarginMs?: number;
+  /** An AWS rebalance recommendation drains the worker (default false). */
+  drainOnRebalance?: boolean;
   /** Called when a listener throws; the broker goes on. */
   onListenerError?: (err: unknown) => void;
 }
 
-/** Exit codes of SPEC §5 by the source of the final stop. */
-const exitCodes: Record<StopSource, number> = {
-  SIGTERM: 143,
-  SIGINT: 130,
-  SIGUSR1: 0,
-  SIGUSR2: 0,
-  'time-limit': 0,
-  'max-failures': 1,
-  'control-stop': 0,
-  'control-drain': 0,
-  abort: 0,
-};
-
 /** Sources whose running tasks finish normally instead of getting SIGTERM. */
-const drainingSources = new Set<StopSource>(['SIGUSR1', 'control-drain']);
+const drainingSources = new Set<StopSource>(['SIGUSR1', 'control-drain', 'rebalance']);
 
-export class SignalBroker {
+export class SignalBroker implements StopBroker, NoticeSink {
   private phaseValue: BrokerPhase = 'running';
   private finalSource: StopSource | undefined;
   private interrupts = 0;
@@ -74,6 +93,9 @@ export class SignalBroker {
   private braceTimerDone = false;
   private preemptionAnnounced = false;
   private killed = false;
+  /** The preemption notices that stand, one per cloud. */
+  private readonly notices = new Map<NoticeSource, PreemptionNotice>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<BrokerListener>();
   private waiters: Array<(running: boolean) => void> = [];
   private pauseController = new AbortController();
@@ -84,11 +106,7 @@ export class SignalBroker {
     return this.phaseValue;
   }
 
-  /** The exit code once stopping, else undefined. */
-  get exitCode(): number | undefined {
-    return this.finalSource === undefined ? undefined : exitCodes[this.finalSource];
-  }
-
+  /** The source of the final stop (it decides the exit code), once stopping. */
   get stopSource(): StopSource | undefined {
     return this.finalSource;
   }
@@ -118,7 +136,7 @@ export class SignalBroker {
       this.stopFor(this.finalSource ?? source, 'third interrupt: killing running tasks');
       if (!this.killed) {
         this.killed = true;
-        this.emit((l) => l.killRunning());
+        this.emit((l) => l.killRunning?.());
       }
       return;
     }
@@ -127,39 +145,73 @@ export class SignalBroker {
         this.brace('SIGTERM', true);
       } else {
         this.stopFor(source, `stop requested by ${source}`);
-        if (!drainingSources.has(source)) this.emit((l) => l.cancelRunning());
+        if (!drainingSources.has(source)) this.emit((l) => l.cancelRunning?.());
       }
       return;
     }
     if (interrupt) {
       // A second interrupt during a brace or a stop: stop for good, no brace.
       this.stopFor(source, `${source} during a stop: exiting as soon as running tasks are gone`);
-      this.emit((l) => l.cancelRunning());
+      this.emit((l) => l.cancelRunning?.());
     } else if (this.phaseValue === 'braced') {
       this.stopFor(source, `stop requested by ${source}`);
     }
   }
 
-  /** The scheduled-events poller's view: is a preemption announced for this machine? */
-  setPreemptionAnnounced(announced: boolean): void {
+  /** The earliest deadline among the notices that stand. */
+  get preemptionDeadline(): Date | undefined {
+    let earliest: Date | undefined;
+    for (const { deadline } of this.notices.values()) {
+      if (deadline !== undefined && (earliest === undefined || deadline < earliest)) earliest = deadline;
+    }
+    return earliest;
+  }
+
+  /** A detector's report (NoticeSink): a notice from `source` stands, changed, or (undefined) was withdrawn. */
+  preemption(source: NoticeSource, notice: PreemptionNotice | undefined): void {
+    if (notice === undefined && !this.notices.has(source)) return;
+    if (notice) this.notices.set(source, notice);
+    else this.notices.delete(source);
+    this.emit((l) => l.notice?.(source, notice));
+    this.armDeadline();
+    const announced = this.notices.size > 0;
+    if (announced && this.phaseValue === 'stopping') this.emit((l) => l.cancelRunning?.());
     if (announced === this.preemptionAnnounced) return;
     this.preemptionAnnounced = announced;
-    if (announced && this.phaseValue === 'running') {
-      this.brace('Preempt event', false);
-    } else if (!announced) {
-      this.maybeResume();
-    }
+    if (announced && this.phaseValue === 'running') this.brace(`${source} preemption notice`, false);
+    else if (!announced) this.maybeResume();
+  }
+
+  /** A detector's early warning (NoticeSink): drains the worker when asked to. */
+  rebalance(): void {
+    if (this.options.drainOnRebalance && this.phaseValue === 'running') this.request('rebalance');
   }
 
   /** Ends the broker: timers cleared, waiters told to stop. */
   dispose(): void {
     if (this.braceTimer) clearTimeout(this.braceTimer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.listeners.clear();
     if (this.phaseValue !== 'stopping') {
       this.phaseValue = 'stopping';
       this.pauseController.abort();
     }
     this.flushWaiters(false);
+  }
+
+  /** One timer at the earliest deadline less the margin; none without a deadline. */
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    const deadline = this.preemptionDeadline;
+    if (deadline === undefined) return;
+    const delay = Math.max(0, deadline.getTime() - (this.options.preemptionMarginMs ?? 10_000) - Date.now());
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.emit((l) => l.changed?.(this.phaseValue, `preemption at ${deadline.toISOString()}: killing running tasks now`));
+      this.emit((l) => l.killRunning?.());
+    }, delay);
+    this.deadlineTimer.unref();
   }
 
   private brace(reason: string, timed: boolean): void {
@@ -174,7 +226,7 @@ export class SignalBroker {
       this.braceTimer.unref();
     }
     this.emit((l) => l.changed?.('braced', `${reason}: bracing for preemption`));
-    this.emit((l) => l.cancelRunning());
+    this.emit((l) => l.cancelRunning?.());
   }
 
   private maybeResume(): void {

@@ -6,7 +6,6 @@
  * Messages carry an expiry so that a downscale nobody took does not stop
  * workers started much later; expired ones are deleted unread.
  */
-import type { QueueStore } from '../backends/backend.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
@@ -34,7 +33,8 @@ function readControl(body: string): ControlMessage | undefined {
 }
 
 export interface ControlListenerOptions {
-  store: QueueStore;
+  /** Takes (leases and deletes) the next control message of the queue; undefined when there is none. */
+  take(): Promise<string | undefined>;
   intervalMs: number;
   logger: Logger;
   /** Whether the worker may take a control message now (not while it is already stopping or braced). */
@@ -66,16 +66,15 @@ export class ControlListener {
   }
 
   private async poll(): Promise<void> {
-    const { store, logger } = this.options;
+    const { logger } = this.options;
     if (!this.options.isListening()) return;
     try {
       for (;;) {
-        const [lease] = await store.lease(1, 30_000);
-        if (!lease) return;
-        const message = readControl(lease.body);
-        await store.complete(lease);
+        const body = await this.options.take();
+        if (body === undefined) return;
+        const message = readControl(body);
         if (!message) {
-          logger.warn({ event: 'control_invalid' }, `ignored an invalid control message: ${lease.body.slice(0, 200)}`);
+          logger.warn({ event: 'control_invalid' }, `ignored an invalid control message: ${body.slice(0, 200)}`);
           continue;
         }
         if (Date.parse(message.expires_at) < Date.now()) continue;

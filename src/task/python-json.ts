@@ -4,6 +4,7 @@
  * escaped as `\uXXXX` with surrogate pairs, floats in Python's `repr` form.
  * The reference computes task ids over this text, so it must be byte-exact.
  */
+import type { JsonNode } from './ordered-json.js';
 
 const shortEscapes: Record<string, string> = {
   '"': '\\"',
@@ -32,7 +33,14 @@ export function pythonNumber(n: number): string {
   if (!Number.isFinite(n)) {
     throw new TypeError(`${n} has no JSON representation`);
   }
-  if (Number.isSafeInteger(n)) return String(n);
+  // -0 is written `0`, as JSON.stringify writes it: a JavaScript number does not say whether it was a float.
+  return Number.isSafeInteger(n) ? String(n) : pythonFloat(n);
+}
+
+/** Python's repr of a float (`1.0`, `1e-05`, `1e+16`, `-0.0`). */
+export function pythonFloat(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError(`${n} has no JSON representation`);
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
   // JS and Python agree on the shortest digits; they differ in where they switch
   // to exponent notation (Python: exponent < -4 or >= 16) and how they write it.
   const [mantissa = '', expText = '0'] = n.toExponential().split('e');
@@ -67,4 +75,45 @@ export function pythonDumps(value: unknown): string {
     default:
       throw new TypeError(`a ${typeof value} has no JSON representation`);
   }
+}
+
+/**
+ * `json.dumps` of a value read by `readOrderedJson`, byte for byte as Python
+ * writes what `json.loads` read; with `indent`, as `json.dumps(value, indent=N)`
+ * lays it out (`","` then a new line between items).
+ */
+export function pythonDumpsNode(node: JsonNode, indent?: number): string {
+  return dumpNode(node, indent, 1);
+}
+
+function dumpNode(node: JsonNode, indent: number | undefined, level: number): string {
+  switch (node.kind) {
+    case 'null':
+      return 'null';
+    case 'boolean':
+      return node.value ? 'true' : 'false';
+    case 'string':
+      return pythonString(node.value);
+    case 'integer':
+      return node.text;
+    case 'float':
+      return pythonFloat(node.value);
+    case 'array':
+      return container('[', ']', node.items.map((item) => dumpNode(item, indent, level + 1)), indent, level);
+    case 'object':
+      return container(
+        '{',
+        '}',
+        [...node.entries].map(([key, value]) => `${pythonString(key)}: ${dumpNode(value, indent, level + 1)}`),
+        indent,
+        level,
+      );
+  }
+}
+
+function container(open: string, close: string, parts: readonly string[], indent: number | undefined, level: number): string {
+  if (parts.length === 0) return open + close;
+  if (indent === undefined) return open + parts.join(', ') + close;
+  const inner = '\n' + ' '.repeat(indent * level);
+  return open + inner + parts.join(',' + inner) + '\n' + ' '.repeat(indent * (level - 1)) + close;
 }

@@ -27,7 +27,7 @@ export interface NewTaskOptions {
   numRetries?: number;
   /** Whether the producer waits for the result (default false). */
   replyRequested?: boolean;
-  /** Random ids instead of the deterministic MD5 (default: from JOBQ_DETERMINISTIC_IDS, true). */
+  /** The MD5 of the task's wire text as its id, else a random one (default true; the API and CLI default to JOBQ_DETERMINISTIC_IDS). */
   deterministicId?: boolean;
 }
 
@@ -36,12 +36,6 @@ function header(replyRequested: boolean, kwargsJson: string, numRetries: number)
     `{"version": 1, "reply_requested": ${replyRequested ? 'true' : 'false'}, ` +
     `"kwargs": ${pythonString(kwargsJson)}, "num_retries": ${numRetries}`
   );
-}
-
-/** Whether ids are deterministic: JOBQ_DETERMINISTIC_IDS=false (or 0/no) turns them off. */
-export function deterministicIdsFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = env['JOBQ_DETERMINISTIC_IDS']?.trim().toLowerCase();
-  return !(value === 'false' || value === '0' || value === 'no');
 }
 
 function assertPlainObject(kwargs: unknown): asserts kwargs is Kwargs {
@@ -59,20 +53,31 @@ function assertRetries(numRetries: number): void {
 /** A new task from kwargs; its id is the MD5 of its wire text unless ids are random. */
 export function createTask(kwargs: Kwargs, options: NewTaskOptions = {}): Task {
   assertPlainObject(kwargs);
-  const numRetries = options.numRetries ?? 0;
-  assertRetries(numRetries);
-  const replyRequested = options.replyRequested ?? false;
   let kwargsJson: string;
   try {
     kwargsJson = pythonDumps(kwargs);
   } catch (err) {
     throw new InvalidTaskError(`kwargs are not JSON: ${(err as Error).message}`, { cause: err });
   }
-  const deterministic = options.deterministicId ?? deterministicIdsFromEnv();
+  return createTaskFromKwargsJson(kwargsJson, options);
+}
+
+/**
+ * A new task from the JSON text of its kwargs, already written as the
+ * reference writes it (a JSON object in Python's `json.dumps` form): the
+ * text is kept byte for byte, so the id is the one the reference computes.
+ */
+export function createTaskFromKwargsJson(kwargsJson: string, options: NewTaskOptions = {}): Task {
+  const numRetries = options.numRetries ?? 0;
+  assertRetries(numRetries);
+  const replyRequested = options.replyRequested ?? false;
+  const kwargs: unknown = JSON.parse(kwargsJson);
+  assertPlainObject(kwargs);
+  const deterministic = options.deterministicId ?? true;
   const id = deterministic
     ? createHash('md5').update(header(replyRequested, kwargsJson, numRetries) + '}').digest('hex')
     : randomUUID().replaceAll('-', '');
-  return { id, kwargsJson, kwargs: JSON.parse(kwargsJson) as Kwargs, numRetries, replyRequested };
+  return { id, kwargsJson, kwargs, numRetries, replyRequested };
 }
 
 /** The message body of a task. */

@@ -15,35 +15,53 @@
  * one retry fewer, or dead-lettered. `decided` resolves as soon as the
  * settlement is chosen, before it is written, so that the slot can take its
  * next task while the write goes on; `execute()` resolves once it is written.
+ * A task that ran is recorded in the queue's history with its settlement
+ * (when the context has an `attempts` recorder), and listed in `active`
+ * while it runs.
  */
 import type { Lease } from '../backends/backend.js';
+import type { AttemptOutcome, AttemptRecord } from '../backends/fleet.js';
 import { errorMessage, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Processor, RunningTask, TaskOutcome } from '../processors/processor.js';
-import type { JobQueue, LeasedMessage } from '../queue.js';
+import type { JobQueue, LeasedMessage } from '../queue/job-queue.js';
 import type { Task } from '../task/task.js';
 import type { HeldLease } from './lease-buffer.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import type { ResolvedWorkerOptions } from './options.js';
+import type { ResolvedLoopOptions } from './options.js';
+import type { TaskOutput } from '../log/task-output.js';
 import { OutputTail } from './output-tail.js';
+import type { ActiveTasks } from './active-tasks.js';
+import { attemptRecord, maxCommandChars, type AttemptRecorder } from './attempt-record.js';
 
+/**
+ * How a leased message ended: `released` went back unchanged after a stop,
+ * `lease-lost` was left alone (another worker may own it), `unsettled` could
+ * not be written (the message reappears when its lease expires).
+ */
 export type Settlement =
   | 'succeeded'
   | 'retried'
   | 'dead-lettered'
   | 'delivery-limit'
-  | 'cancelled'
-  | 'lock-lost'
+  | 'released'
+  | 'lease-lost'
   | 'invalid'
   | 'unsettled';
 
 export interface ExecutionContext {
   readonly queue: JobQueue;
   readonly processor: Processor;
-  readonly options: ResolvedWorkerOptions;
+  readonly options: Pick<ResolvedLoopOptions, 'killTimeoutMs' | 'maxDeliveries'>;
   readonly logger: Logger;
-  /** Prefix output lines with the task id (more than one slot). */
-  readonly prefixOutput: boolean;
+  /** Where the task's output lines go. */
+  readonly output: TaskOutput;
+  /** The longest description of what a task runs in a log message (the full one is in the JSON fields). */
+  readonly describeWidth: number;
+  /** The tasks running now (for the worker's live row). */
+  readonly active: ActiveTasks;
+  /** Who records finished attempts in the history; undefined: none are recorded. */
+  readonly attempts: AttemptRecorder | undefined;
 }
 
 export class TaskExecution {
@@ -55,6 +73,13 @@ export class TaskExecution {
   private readonly leased: LeasedMessage;
   private readonly keeper: LeaseKeeper | undefined;
   private readonly tail = new OutputTail(100);
+  /** The task's fields on every task event: what runs it and what it runs. */
+  private fields: { task_id: string; kind: string; command: string } | undefined;
+  private startedAt = 0;
+  /** When the task started, epoch ms (undefined until it does). */
+  private startedWall: number | undefined;
+  /** The stop that cancelled the task, for its history record. */
+  private stoppedBy: string | null = null;
   /** The heartbeat's stop, once asked for: the task's end and its settlement both wait for it. */
   private heartbeatStopped: Promise<Lease> | undefined;
   /** Resolves with the settlement once it is chosen (before it is written). */
@@ -74,6 +99,7 @@ export class TaskExecution {
   cancel(): void {
     if (this.cancelled || this.over) return;
     this.cancelled = true;
+    this.stoppedBy = this.context.attempts?.stopCause() ?? null;
     this.stopRunning();
   }
 
@@ -103,67 +129,60 @@ export class TaskExecution {
   private async runAndSettle(): Promise<Settlement> {
     const { task, lease } = this.leased;
     const { queue, logger } = this.context;
-    if (this.keeper?.isLost) return this.lockLost();
+    if (this.keeper?.isLost) return this.leaseLost();
     if (!task) {
       const reason = this.leased.invalid.message;
       logger.error({ event: 'task_invalid', message_id: lease.messageId }, `invalid message ${lease.messageId}: ${reason}; moved to ${queue.name}-failed`);
       return this.settle((latest) => queue.deadLetter(latest, null, { error: `invalid task: ${reason}` }), 'invalid');
     }
     if (lease.deliveries > this.context.options.maxDeliveries) return this.giveUpUndeliverable(task);
-    if (this.cancelled) {
-      return this.settle((latest) => queue.store.release(latest), 'cancelled');
-    }
+    if (this.cancelled) return this.settle((latest) => queue.release(latest), 'released');
     this.keeper?.whenLost(() => this.onLeaseLost(task));
     const outcome = await this.run(task);
     this.over = true;
+    this.context.active.delete(this);
     if (this.killTimer) clearTimeout(this.killTimer);
     await this.stopHeartbeat();
-    if (this.keeper?.isLost) return this.lockLost();
+    if (this.keeper?.isLost) return this.leaseLost(outcome);
+    const ended = this.endFields(outcome);
     if (this.cancelled && outcome.endedBeforeStop !== true) {
-      logger.info({ event: 'task_canceled', task_id: task.id }, `task ${task.id} was stopped and goes back to the queue`);
-      return this.settle((latest) => queue.store.release(latest), 'cancelled');
+      logger.info({ event: 'task_canceled', ...ended }, `task ${task.id} was stopped and goes back to the queue`);
+      return this.settle((latest) => queue.release(latest, this.attempt('released', outcome)), 'released');
     }
     if (outcome.ok) {
-      logger.info({ event: 'task_success', task_id: task.id }, `task ${task.id} succeeded`);
-      return this.settle(
-        async (latest) => {
-          await queue.putResult(task, { ok: true, result: outcome.result ?? null });
-          await queue.store.complete(latest);
-        },
-        'succeeded',
-      );
+      logger.info({ event: 'task_success', ...ended }, `task ${task.id} succeeded in ${ended.duration_s.toFixed(1)} s`);
+      return this.settle((latest) => queue.succeed(latest, task, outcome.result, this.attempt('succeeded', outcome)), 'succeeded');
     }
-    logger.warn(
-      { event: 'task_failure', task_id: task.id, error: outcome.error },
-      `task ${task.id} failed: ${outcome.error}`,
-    );
+    logger.warn({ event: 'task_failure', ...ended, error: outcome.error }, `task ${task.id} failed: ${outcome.error}`);
     if (task.numRetries > 0) {
       logger.info(
-        { event: 'task_retry', task_id: task.id, retries_left: task.numRetries - 1 },
+        { event: 'task_retry', ...ended, retries_left: task.numRetries - 1 },
         `task ${task.id} goes back to the queue with ${task.numRetries - 1} retries left`,
       );
-      return this.settle((latest) => queue.retry(latest, task), 'retried');
+      return this.settle((latest) => queue.retry(latest, task, this.attempt('retried', outcome)), 'retried');
     }
-    logger.error({ event: 'task_give_up', task_id: task.id }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
+    logger.error({ event: 'task_give_up', ...ended }, `task ${task.id} failed for good: moved to ${queue.name}-failed`);
     return this.settle(
       (latest) =>
         queue.deadLetter(latest, task, {
           error: outcome.detail ? `${outcome.error}\n${outcome.detail}` : outcome.error,
           output: this.tail.toArray(),
           exitCode: outcome.exitCode ?? null,
-        }),
+        }, this.attempt('dead-lettered', outcome)),
       'dead-lettered',
     );
   }
 
-  /** A lease found lost (another worker may hold the message now): the task is not settled. */
-  private lockLost(): Settlement {
-    this.decide('lock-lost');
+  /** A lease found lost (another worker may hold the message now): the attempt ends unsettled. */
+  private leaseLost(outcome?: TaskOutcome): Settlement {
+    this.decide('lease-lost');
+    const attempt = outcome && this.attempt('lease-lost', outcome);
+    if (attempt) this.context.queue.fleet.record(attempt);
     this.context.logger.warn(
-      { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null },
+      { event: 'task_lock_lost', task_id: this.leased.task?.id ?? null, ...this.fields, stage: 'ended' },
       `${this.subject} lost its lease: cancelled, not settled`,
     );
-    return 'lock-lost';
+    return 'lease-lost';
   }
 
   /** What the logs call the leased message: its task, or the message when it is not a valid task. */
@@ -191,22 +210,62 @@ export class TaskExecution {
       { event: 'task_delivery_limit', task_id: task.id, deliveries: lease.deliveries - 1 },
       `task ${task.id} was ${error}: moved to ${queue.name}-failed`,
     );
-    return this.settle((latest) => queue.deadLetter(latest, task, { error }), 'delivery-limit');
+    const attempt = this.attempt('dead-lettered', undefined, error);
+    return this.settle((latest) => queue.deadLetter(latest, task, { error }, attempt), 'delivery-limit');
+  }
+
+  /** The fields of a task event once the task has ended. */
+  private endFields(outcome: TaskOutcome): {
+    task_id: string;
+    duration_s: number;
+    exit_code: number | null;
+    signal: string | null;
+  } {
+    const failed = outcome.ok ? undefined : outcome;
+    return {
+      task_id: this.leased.task?.id ?? '',
+      ...this.fields,
+      duration_s: (performance.now() - this.startedAt) / 1000,
+      exit_code: outcome.ok ? 0 : (failed?.exitCode ?? null),
+      signal: failed?.signal ?? null,
+    };
+  }
+
+  /** The history record of this attempt, ending now; undefined when no history is kept. */
+  private attempt(outcome: AttemptOutcome, ended: TaskOutcome | undefined, error?: string): AttemptRecord | undefined {
+    const { attempts, processor } = this.context;
+    const task = this.leased.task;
+    if (!attempts || !task) return undefined;
+    return attemptRecord(attempts, {
+      taskId: task.id,
+      kind: this.fields?.kind ?? processor.name,
+      command: this.fields?.command ?? processor.describe?.(task) ?? task.kwargsJson,
+      outcome,
+      startedAt: this.startedWall,
+      durationMs: this.startedWall === undefined ? 0 : performance.now() - this.startedAt,
+      ended,
+      stop: this.stoppedBy,
+      ...(error !== undefined && { error }),
+      output: this.tail.toArray(),
+    });
   }
 
   private async run(task: Task): Promise<TaskOutcome> {
-    const { queue, processor, logger, prefixOutput } = this.context;
-    const prefix = prefixOutput ? `[${task.id}] ` : '';
-    logger.info({ event: 'task_start', task_id: task.id }, `task ${task.id} started`);
+    const { queue, processor, logger, output, describeWidth, active } = this.context;
+    const command = processor.describe?.(task) ?? task.kwargsJson;
+    this.fields = { task_id: task.id, kind: processor.name, command };
+    const shown = command.length > describeWidth ? `${command.slice(0, Math.max(0, describeWidth - 1))}…` : command;
+    logger.info({ event: 'task_start', ...this.fields }, `task ${task.id} started: ${shown}`);
+    this.startedAt = performance.now();
+    this.startedWall = Date.now();
+    active.add(this, { taskId: task.id, command: command.slice(0, maxCommandChars), since: this.startedWall });
     try {
       this.running = processor.start({
         task,
         queueName: queue.name,
         log: (line, stream) => {
           this.tail.push(line);
-          const fields = { event: 'task_output', task_id: task.id, stream };
-          if (stream === 'stderr') logger.warn(fields, prefix + line);
-          else logger.info(fields, prefix + line);
+          output.line(task.id, stream, line);
         },
       });
     } catch (err) {
@@ -218,7 +277,10 @@ export class TaskExecution {
   }
 
   private onLeaseLost(task: Task): void {
-    this.context.logger.warn({ event: 'task_lock_lost', task_id: task.id }, `task ${task.id}: its lease is gone, stopping it`);
+    this.context.logger.warn(
+      { event: 'task_lock_lost', task_id: task.id, stage: 'running' },
+      `task ${task.id}: its lease is gone, stopping it`,
+    );
     this.cancel();
   }
 

@@ -22,9 +22,10 @@
  * running go to the slots that asked (which release them untouched) and the
  * rest straight back to the queue.
  */
+import type { Lease } from '../backends/backend.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { JobQueue, LeasedMessage } from '../queue.js';
+import type { JobQueue, LeasedMessage } from '../queue/job-queue.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
 /** A leased message and its heartbeat (none with heartbeats off). */
@@ -126,7 +127,7 @@ export class LeaseBuffer {
     this.ahead = this.keeping ? this.aheadForRate() : 0;
     const count = Math.min(
       this.waiters.length + this.ahead - this.buffered.length,
-      this.queue.backend.capabilities.maxLeaseBatch,
+      this.queue.capabilities.maxLeaseBatch,
       this.options.maxTasks - this.taken - this.buffered.length,
     );
     if (count > 0) this.call = this.leaseMore(count);
@@ -175,7 +176,8 @@ export class LeaseBuffer {
 
   private heartbeat(message: LeasedMessage): LeaseKeeper | undefined {
     if (!this.options.heartbeat) return undefined;
-    return new LeaseKeeper(message.lease, this.queue.store, this.options.visibilityMs, this.options.logger).start();
+    const extend = (lease: Lease, visibilityMs: number): Promise<Lease> => this.queue.extend(lease, visibilityMs);
+    return new LeaseKeeper(message.lease, extend, this.options.visibilityMs, this.options.logger).start();
   }
 
   private release(held: HeldLease): void {
@@ -189,7 +191,7 @@ export class LeaseBuffer {
     const lease = (await held.keeper?.stop()) ?? held.message.lease;
     if (held.keeper?.isLost) return;
     try {
-      await this.queue.store.release(lease);
+      await this.queue.release(lease);
     } catch (err) {
       this.options.logger.error(
         { event: 'settle_failed', task_id: held.message.task?.id ?? null },

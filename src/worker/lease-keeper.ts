@@ -8,7 +8,7 @@
  * then) and stops beating; other failures are logged and retried at the next
  * beat, since the lease may still be valid.
  */
-import type { Lease, QueueStore } from '../backends/backend.js';
+import type { Lease } from '../backends/backend.js';
 import { errorMessage, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
@@ -18,9 +18,10 @@ export class LeaseKeeper {
   private lost = false;
   private onLost: (() => void) | undefined;
 
+  /** @param extend extends a lease for `visibilityMs` and returns it with its newest token (a queue's `extend`). */
   constructor(
     private lease: Lease,
-    private readonly store: QueueStore,
+    private readonly extend: (lease: Lease, visibilityMs: number) => Promise<Lease>,
     private readonly visibilityMs: number,
     private readonly logger: Logger,
   ) {}
@@ -53,7 +54,7 @@ export class LeaseKeeper {
   private async beat(): Promise<void> {
     if (this.lost || this.timer === undefined) return;
     try {
-      this.lease = await this.store.extend(this.lease, this.visibilityMs);
+      this.lease = await this.extend(this.lease, this.visibilityMs);
     } catch (err) {
       if (hasCode(err, 'LEASE_LOST')) {
         this.lost = true;

@@ -8,7 +8,7 @@ import { azureCredential } from '../../src/backends/azure-credential.js';
 import { openAzureBackend } from '../../src/backends/azure.js';
 import type { QueueTarget } from '../../src/backends/spec.js';
 import { hasCode } from '../../src/errors.js';
-import { JobQueue } from '../../src/queue.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { startAzurite } from '../helpers/azurite.js';
 import { backendContract } from './contract.js';
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Backend, Lease, QueueStore } from '../../src/backends/backend.js';
 import { hasCode } from '../../src/errors.js';
-import { JobQueue } from '../../src/queue.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { createTask } from '../../src/task/task.js';
 
 export interface ContractSubject {
@@ -82,7 +82,7 @@ export function backendContract(label: string, makeBackend: () => Promise<Contra
     const freshJobQueue = async (): Promise<JobQueue> => {
       const store = await freshQueue();
       const jobs = new JobQueue(backend(), store.name);
-      await jobs.deadLetters.create();
+      await jobs.create();
       return jobs;
     };
 
@@ -340,8 +340,8 @@ export function backendContract(label: string, makeBackend: () => Promise<Contra
         const message = only(await jobs.lease(1, LONG_MS));
         assert.equal(message.invalid, undefined);
         assert.deepEqual(message.task, task);
-        await jobs.store.complete(message.lease);
-        assert.equal(await jobs.store.size(), 0);
+        await jobs.succeed(message.lease, task, null);
+        assert.equal(await jobs.size(), 0);
       });
 
       it('retry puts the task back with one retry fewer and the same id', async () => {
@@ -365,8 +365,8 @@ export function backendContract(label: string, makeBackend: () => Promise<Contra
         const message = only(await jobs.lease(1, LONG_MS));
         const details = { error: 'exit code 3', output: ['line 1', 'line 2'], exitCode: 3 };
         await jobs.deadLetter(message.lease, task, details);
-        assert.equal(await jobs.store.size(), 0);
-        assert.equal(await jobs.deadLetters.size(), 1);
+        assert.equal(await jobs.size(), 0);
+        assert.equal(await jobs.deadLetterCount(), 1);
         const record = only(await jobs.listDeadLetters(10));
         assert.equal(record.task, message.lease.body);
         assert.equal(record.task_id, task.id);
@@ -379,7 +379,7 @@ export function backendContract(label: string, makeBackend: () => Promise<Contra
         assert.ok(!Number.isNaN(Date.parse(record.failed_at)));
 
         assert.equal(await jobs.requeueDeadLetters({ numRetries: 2 }), 1);
-        assert.equal(await jobs.deadLetters.size(), 0);
+        assert.equal(await jobs.deadLetterCount(), 0);
         const again = only(await jobs.lease(1, LONG_MS));
         assert.equal(again.task?.id, task.id);
         assert.equal(again.task?.numRetries, 2);
@@ -395,7 +395,7 @@ export function backendContract(label: string, makeBackend: () => Promise<Contra
           assert.ok(hasCode(err, 'TASK_TOO_LARGE'), `expected TASK_TOO_LARGE, got ${String(err)}`);
           return true;
         });
-        assert.equal(await jobs.store.size(), 0);
+        assert.equal(await jobs.size(), 0);
       });
     });
   });

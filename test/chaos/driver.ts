@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { JobQueue } from '../../src/queue.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { runCli, startCli, type CliProcess, type CliResult } from '../helpers/cli.js';
 import { pidsMatching, pidsWithEnv } from '../helpers/processes.js';
 import { seededRandom, type Random } from '../helpers/random.js';
@@ -162,14 +162,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     alive().filter((worker) => !worker.ending && !(worker.sent.includes('SIGTERM') && !/resuming work/.test(worker.cli.stderr)));
 
   try {
-    let remaining = await queue.store.size();
+    let remaining = await queue.size();
     let nextFault = started + options.faultIntervalMs;
     let lastSizeCheck = 0;
     while (remaining > 0 || alive().length > 0) {
       const now = Date.now();
       if (now - started > options.deadlineMs) throw new Error(`not drained after ${options.deadlineMs} ms: ${remaining} left`);
       if (now - lastSizeCheck >= 250 || alive().length === 0) {
-        remaining = await queue.store.size();
+        remaining = await queue.size();
         lastSizeCheck = Date.now();
       }
       if (remaining > 0) for (let n = taking().length; n < workerCount; n += 1) startWorker();
@@ -215,8 +215,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       runs,
       workers.map((worker) => ({ id: worker.id, killed: worker.sent.includes('SIGKILL'), slots, log: worker.cli.stderr })),
     ),
-    leftInQueue: await queue.store.size(),
-    deadLettered: await queue.deadLetters.size(),
+    leftInQueue: await queue.size(),
+    deadLettered: await queue.deadLetterCount(),
     orphans: await leftoverProcesses(queue.name, recorded.script, env),
     unexpectedExits: workers.map(unexpectedExit).filter((line): line is string => line !== undefined),
   };

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountDuplicates, type WorkerLog } from '../helpers/duplicates.js';
 
-const line = (event: string, taskId: string, msg = ''): string => JSON.stringify({ event, task_id: taskId, msg });
+const line = (event: string, taskId: string, fields: Record<string, string> = {}): string =>
+  JSON.stringify({ event, task_id: taskId, ...fields });
 const worker = (id: string, killed: boolean, ...lines: string[]): WorkerLog => ({ id, killed, slots: 2, log: lines.join('\n') });
 
 test('a task in flight on a SIGKILLed worker may run again', () => {
@@ -56,11 +57,17 @@ test('a lost lease explains a duplicate; a stop explains one only for a result i
   const lost = accountDuplicates(
     [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
     [
-      worker('a', false, line('task_start', 't1'), line('task_lock_lost', 't1', 'task t1 lost its lease: cancelled, not settled')),
+      worker(
+        'a',
+        false,
+        line('task_start', 't1'),
+        line('task_lock_lost', 't1', { stage: 'running' }),
+        line('task_lock_lost', 't1', { stage: 'ended' }),
+      ),
       worker('b', false),
     ],
   );
-  assert.deepEqual([lost.leaseLost, lost.unexplained], [1, 0]);
+  assert.deepEqual([lost.leaseLost, lost.unexplained], [1, 0], 'one attempt ended unsettled; the stage tells the two lines apart');
   const raced = accountDuplicates(
     [{ taskId: 't1', worker: 'a' }, { taskId: 't1', worker: 'b' }],
     [

@@ -43,7 +43,7 @@ describe('jobq on Azure Storage Queue (Azurite, CLI)', () => {
   it('push --wait is refused before anything is pushed: Azure queues keep no results', async () => {
     const push = await runCli(['devstoreaccount1/nowait', 'push', '--wait', '-c', 'true'], { env });
     assert.equal(push.code, 2, push.stderr);
-    assert.match(push.stderr, /does not keep task results; only local\/ queues do/);
+    assert.match(push.stderr, /does not keep task results; only local\/ and pg\/ queues do/);
     assert.equal((await runCli(['devstoreaccount1/nowait', 'size'], { env })).stdout.trim(), '0');
   });
 

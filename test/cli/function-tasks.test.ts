@@ -48,7 +48,7 @@ describe('function tasks through the CLI', () => {
     const worker = startCli(['local/fncheckpoint', 'worker', '--proc', `${tasks}#checkpoints`], {
       env: { ...env, JOBQ_PREEMPTION_TIMEOUT: '600' },
     });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     worker.signal('SIGTERM');
     await worker.waitForOutput(/goes back to the queue/);
     worker.signal('SIGTERM'); // skip the brace
@@ -66,12 +66,12 @@ describe('function tasks through the CLI', () => {
     const worker = startCli(['local/fnahead', 'worker', '--proc', `${tasks}#quickOrHeld`, '-n', '2'], {
       env: { ...env, JOBQ_PREEMPTION_TIMEOUT: '600' },
     });
-    await worker.waitForOutput(/holding[\s\S]*holding/);
+    await worker.waitForOutput(/^holding[\s\S]*^holding/m);
     worker.signal('SIGTERM');
     await worker.waitForOutput(/released [1-9]\d* leased task\(s\) that had not started/);
     await worker.waitForOutput(/goes back to the queue[\s\S]*goes back to the queue/);
     const visible = async (): Promise<number> =>
-      (await runCli(['local/fnahead', 'peek', '-n', '1000', '--json'], { env })).stdout.trim().split('\n').length;
+      (await runCli(['local/fnahead', 'peek', '-n', '1000', '--json-lines'], { env })).stdout.trim().split('\n').length;
     await waitFor(async () => (await visible()) === 50, { message: () => 'the held tasks did not all come back' });
     assert.equal(worker.child.exitCode, null, 'while the worker still braces (its leases last 10 minutes)');
     worker.signal('SIGTERM'); // skip the brace
@@ -83,7 +83,7 @@ describe('function tasks through the CLI', () => {
   it('a function that ignores the stop is terminated after the kill timeout and released; the worker survives', async () => {
     await runCli(['local/fnstubborn', 'push'], { env, input: '{"job": 2}\n' });
     const worker = startCli(['local/fnstubborn', 'worker', '--proc', `${tasks}#stubborn`], { env: { ...env, JOBQ_KILL_TIMEOUT: '2' } });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     worker.signal('SIGUSR2');
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output);

@@ -87,8 +87,8 @@ describe('task types from plugins (CLI)', () => {
     assert.equal(worker.code, 0, worker.stderr);
     const sha256 = createHash('sha256').update('hello, jobq\n').digest('hex');
     const md5 = createHash('md5').update(Buffer.alloc(200_000, 7)).digest('hex');
-    assert.ok(worker.stderr.includes(`sha256 ${sha256}  ${first}`), worker.stderr);
-    assert.ok(worker.stderr.includes(`md5 ${md5}  ${second}`), worker.stderr);
+    assert.ok(worker.stdout.includes(`sha256 ${sha256}  ${first}\n`), worker.stdout);
+    assert.ok(worker.stdout.includes(`md5 ${md5}  ${second}\n`), worker.stdout);
     assert.match(worker.stderr, /2 succeeded, 0 failed/);
     assert.equal((await runCli(['local/hashes', 'size'], { env })).stdout.trim(), '0');
   });
@@ -125,7 +125,7 @@ describe('task types from plugins (CLI)', () => {
     assert.equal((await runCli(['local/echoes', 'push'], { env, input: '{"word": "hi"}' })).code, 0);
     const pull = await runCli(['local/echoes', 'pull', '--proc', './task-types/echo.js'], { env, cwd: fixturesDir });
     assert.equal(pull.code, 0, pull.stderr);
-    assert.match(pull.stderr, /echo \{"word":"hi"\}/);
+    assert.match(pull.stdout, /^echo \{"word":"hi","env":\{\},"bg_dirsync_to":null\}$/m);
   });
 
   it('the programmatic API sees the plugins linked with `jobq plugins`', async () => {
@@ -182,7 +182,7 @@ describe('task types from plugins (CLI)', () => {
       const worker = await runCli(['local/fine', 'worker', '--proc', 'fine'], { env });
       assert.equal(worker.code, 0, worker.stderr);
       assert.match(worker.stderr, /WARN: plugin zz-throwing-hook: its jobq:task-types hook failed: boom/);
-      assert.match(worker.stderr, /echo \{"word":"fine"\}/);
+      assert.match(worker.stdout, /^echo \{"word":"fine","env":\{\},"bg_dirsync_to":null\}$/m);
     } finally {
       for (const name of ['zz-bad-definitions', 'zz-throwing-hook', 'zz-not-an-array']) {
         await runCli(['plugins', 'uninstall', name], { env });

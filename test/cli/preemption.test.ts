@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { runCli, startCli, tempHome, type CliProcess } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/paths.js';
-import { killMatching, pidsMatching } from '../helpers/processes.js';
+import { killMatching, pidsMatching, pidsOfTask } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dummy = path.join(fixturesDir, 'dummy_task.py');
@@ -33,13 +33,13 @@ describe('preemption: SIGINT reaches the program, whatever the shell did (CLI)',
         [spec, 'worker', '--num-workers', '2', '--heartbeat', '--max-consecutive-failures', '5', '--time-limit', '1d'],
         { env, cwd: variant.cwd },
       );
-      await waitForCount(worker, /RUNNING \d+/g, 2);
+      await waitForCount(worker, /^RUNNING \d+/gm, 2);
       worker.signal('SIGINT');
       const exit = await worker.exited;
       assert.equal(exit.code, 130, exit.stderr);
-      assert.equal(worker.count(/CHECKPOINTING Received signal 15/g), 2, worker.output);
+      assert.equal(worker.count(/^CHECKPOINTING Received signal 15/gm), 2, worker.output);
       // The worker waited for the programs: their last words are in its log.
-      assert.equal(worker.count(/CHECKPOINT DONE/g), 2, worker.output);
+      assert.equal(worker.count(/^CHECKPOINT DONE/gm), 2, worker.output);
       assert.equal((await runCli([spec, 'size'], { env })).stdout.trim(), '40');
       assert.equal((await runCli([spec, 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
     });
@@ -56,13 +56,14 @@ describe('stop sources (CLI)', () => {
     await runCli(['local/trapping', 'push', '-c', `${cmd}; echo a`, '-c', `${cmd}; echo b`], { env });
     const worker = startCli(['local/trapping', 'worker', '-n', '2'], { env });
     await waitForCount(worker, /task \w+ started/g, 2);
-    await waitFor(() => pidsMatching('sleep 10').length >= 2, { timeoutMs: 10_000 });
+    // The two `sleep 10` of this test's tasks (not their shells, nor another test's processes).
+    await waitFor(() => pidsOfTask(['sleep', '10'], { name: 'JOBQ_HOME', value: home.home }).length >= 2, { timeoutMs: 10_000 });
     const signalled = Date.now();
     worker.signal('SIGINT');
     const exit = await worker.exited;
     assert.ok(Date.now() - signalled < 2_000, `gone in ${Date.now() - signalled} ms`);
     assert.equal(exit.code, 130);
-    assert.equal(worker.count(/got TERM/g), 2, worker.output);
+    assert.equal(worker.count(/^got TERM$/gm), 2, worker.output);
     assert.equal((await runCli(['local/trapping', 'size'], { env })).stdout.trim(), '2');
   });
 
@@ -71,25 +72,25 @@ describe('stop sources (CLI)', () => {
     const cmd = `if [ -f ${marker} ]; then echo second-run; exit 0; fi; touch ${marker}; trap 'echo heard-term; exit 0' TERM; echo ready; sleep 30 & wait`;
     await runCli(['local/braced', 'push', '-c', cmd], { env });
     const worker = startCli(['local/braced', 'worker'], { env: { ...env, JOBQ_PREEMPTION_TIMEOUT: '2' } });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     worker.signal('SIGTERM');
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output);
-    assert.equal(worker.count(/heard-term/g), 1);
-    assert.match(worker.output, /bracing for preemption[\s\S]*resuming work[\s\S]*second-run/);
+    assert.equal(worker.count(/^heard-term$/gm), 1);
+    assert.match(worker.output, /bracing for preemption[\s\S]*resuming work[\s\S]*^second-run$/m);
     assert.equal((await runCli(['local/braced', 'size'], { env })).stdout.trim(), '0');
   });
 
   it('SIGUSR1 drains: the running task finishes and is deleted, no new task starts, exit 0', async () => {
     await runCli(['local/draining', 'push', '-c', 'echo start-a; sleep 2; echo end-a', '-c', 'echo start-b'], { env });
     const worker = startCli(['local/draining', 'worker'], { env });
-    await worker.waitForOutput(/start-a/);
+    await worker.waitForOutput(/^start-a$/m);
     worker.signal('SIGUSR1');
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output);
-    assert.match(worker.output, /end-a/);
-    assert.doesNotMatch(worker.output, /start-b/);
-    const peek = await runCli(['local/draining', 'peek', '--json'], { env });
+    assert.match(worker.stdout, /^end-a$/m);
+    assert.doesNotMatch(worker.output, /start-b/, 'task b never started');
+    const peek = await runCli(['local/draining', 'peek', '--json-lines', '-n', '10'], { env });
     assert.match(peek.stdout, /start-b/);
     assert.equal(peek.stdout.trim().split('\n').length, 1);
   });
@@ -97,18 +98,18 @@ describe('stop sources (CLI)', () => {
   it('SIGUSR2 stops: the running task gets SIGTERM and is released, exit 0', async () => {
     await runCli(['local/downscaled', 'push', '-c', "trap 'echo stopping; exit 0' TERM; echo ready; sleep 30 & wait"], { env });
     const worker = startCli(['local/downscaled', 'worker'], { env });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     worker.signal('SIGUSR2');
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output);
-    assert.match(worker.output, /stopping/);
+    assert.match(worker.stdout, /^stopping$/m);
     assert.equal((await runCli(['local/downscaled', 'size'], { env })).stdout.trim(), '1');
   });
 
   it('a task that ignores SIGTERM is killed after JOBQ_KILL_TIMEOUT and released', async () => {
     await runCli(['local/stubborn', 'push', '-c', "trap '' TERM; echo ready; sleep 61"], { env });
     const worker = startCli(['local/stubborn', 'worker'], { env: { ...env, JOBQ_KILL_TIMEOUT: '2' } });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     const signalled = Date.now();
     worker.signal('SIGUSR2');
     const exit = await worker.exited;
@@ -122,7 +123,7 @@ describe('stop sources (CLI)', () => {
   it('escalation: a second SIGTERM skips the brace, a third SIGKILLs the stubborn task and exits at once', async () => {
     await runCli(['local/escalated', 'push', '-c', "trap '' TERM; echo ready; sleep 62"], { env });
     const worker = startCli(['local/escalated', 'worker'], { env: { ...env, JOBQ_PREEMPTION_TIMEOUT: '300' } });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     worker.signal('SIGTERM');
     await worker.waitForOutput(/bracing for preemption/);
     worker.signal('SIGTERM');
@@ -137,17 +138,17 @@ describe('stop sources (CLI)', () => {
       message: () => `sleep 62 survived: ${pidsMatching('sleep 62').join(', ')}`,
     });
     assert.equal((await runCli(['local/escalated', 'size'], { env })).stdout.trim(), '1');
-    assert.equal((await runCli(['local/escalated', 'peek'], { env })).stdout.trim().split('\n').length, 1, 'released, visible');
+    assert.equal((await runCli(['local/escalated', 'peek', '-n', '10'], { env })).stdout.trim().split('\n').length, 1, 'released, visible');
   });
 
   it('--emulate-tty runs the command under a terminal', async () => {
     await runCli(['local/terminal', 'push', '-c', 'test -t 1 && echo on-a-tty || echo not-a-tty'], { env });
     const plain = await runCli(['local/terminal', 'pull'], { env });
-    assert.match(plain.stderr, /not-a-tty/);
+    assert.match(plain.stdout, /^not-a-tty$/m);
     await runCli(['local/terminal', 'push', '-c', 'test -t 1 && echo on-a-tty || echo not-a-tty'], { env });
     const tty = await runCli(['local/terminal', 'worker', '--emulate-tty'], { env });
     assert.equal(tty.code, 0, tty.stderr);
-    assert.match(tty.stderr, /on-a-tty/);
+    assert.match(tty.stdout, /^on-a-tty\r?$/m);
   });
 
   it('a finished task leaves nothing behind: the worker moves on within 6 s', async () => {
@@ -156,7 +157,7 @@ describe('stop sources (CLI)', () => {
     const exit = await runCli(['local/leftovers', 'worker'], { env });
     assert.equal(exit.code, 0, exit.stderr);
     assert.ok(Date.now() - started < 6_000 + 2_000, 'moved on quickly');
-    assert.match(exit.stderr, /started[\s\S]*next-task/);
+    assert.match(exit.stdout, /^started\nnext-task\n$/);
     await waitFor(() => pidsMatching('sleep 1237').length === 0, { timeoutMs: 7_000, message: () => 'sleep 1237 survived' });
   });
 });

@@ -20,11 +20,33 @@ describe('jobq worker on a local queue (CLI)', () => {
     assert.equal((await runCli(['local/three', 'size'], { env })).stdout.trim(), '0');
   });
 
-  it('shows task output with the task id prefix when -n > 1', async () => {
-    await runCli(['local/prefix', 'push', '-c', 'echo hello-from-task'], { env });
-    const worker = await runCli(['local/prefix', 'worker', '-n', '2'], { env });
-    assert.equal(worker.code, 0);
-    assert.match(worker.stderr, /\[[0-9a-f]{32}\] hello-from-task/);
+  it("tasks' stdout goes to stdout as written, their stderr to stderr tagged with a short id while several run", async () => {
+    // Each task waits until both have started, and until both have written, so that two run at once meanwhile.
+    const barrier = (name: string): string => {
+      const file = path.join(home.home, name);
+      return `echo x >> ${file}; while [ $(wc -l < ${file}) -lt 2 ]; do sleep 0.05; done`;
+    };
+    const task = (n: string): string => `${barrier('started')}; echo out-${n}; echo err-${n} >&2; ${barrier('wrote')}`;
+    const push = await runCli(['local/routing', 'push', '-c', task('one'), '-c', task('two')], { env });
+    assert.equal(push.code, 0, push.stderr);
+    const worker = await runCli(['local/routing', 'worker', '-n', '2'], { env });
+    assert.equal(worker.code, 0, worker.stderr);
+    assert.deepEqual(worker.stdout.trim().split('\n').sort(), ['out-one', 'out-two'], 'stdout holds exactly the tasks\' stdout lines');
+    assert.match(worker.stderr, /^\[[0-9a-f]{8}\] err-one$/m);
+    assert.match(worker.stderr, /^\[[0-9a-f]{8}\] err-two$/m);
+    assert.match(worker.stderr, /INFO: task [0-9a-f]{32} started: echo x >>/, 'the start line says what runs');
+    // One at a time, nothing is tagged.
+    await runCli(['local/single', 'push', '-c', 'echo alone >&2'], { env });
+    const single = await runCli(['local/single', 'worker'], { env });
+    assert.match(single.stderr, /^alone$/m);
+  });
+
+  it('-q quiets jobq, not the tasks', async () => {
+    await runCli(['local/quiet', 'push', '-c', 'echo still-here; echo also-here >&2'], { env });
+    const worker = await runCli(['local/quiet', 'worker', '-qq'], { env });
+    assert.equal(worker.code, 0, worker.stderr);
+    assert.equal(worker.stdout, 'still-here\n');
+    assert.equal(worker.stderr, 'also-here\n', 'no log line of jobq\'s own');
   });
 
   it('retries a failing task, dead-letters it with its exit code and output, and requeues it', async () => {
@@ -48,7 +70,7 @@ describe('jobq worker on a local queue (CLI)', () => {
     assert.equal(requeue.code, 0, requeue.stderr);
     assert.equal((await runCli(['local/failing', 'size'], { env })).stdout.trim(), '1');
     assert.equal((await runCli(['local/failing', 'dlq', 'list', '--json'], { env })).stdout.trim(), '');
-    const peek = await runCli(['local/failing', 'peek', '--json'], { env });
+    const peek = await runCli(['local/failing', 'peek', '--json-lines'], { env });
     assert.equal((JSON.parse(peek.stdout) as { kwargs: { cmd: string } }).kwargs.cmd, cmd);
   });
 
@@ -88,12 +110,12 @@ describe('jobq worker on a local queue (CLI)', () => {
     const push = await runCli(['local/interrupted', 'push', '-c', 'echo started-a; sleep 30', '-c', 'echo started-b; sleep 30'], { env });
     assert.equal(push.code, 0, push.stderr);
     const worker = startCli(['local/interrupted', 'worker', '-n', '2'], { env });
-    await worker.waitForOutput(/started-a[\s\S]*started-b|started-b[\s\S]*started-a/);
+    await worker.waitForOutput(/^started-a$[\s\S]*^started-b$|^started-b$[\s\S]*^started-a$/m);
     worker.signal('SIGINT');
     const exit = await worker.exited;
     assert.equal(exit.code, 130, exit.stderr);
     assert.equal((await runCli(['local/interrupted', 'size'], { env })).stdout.trim(), '2');
-    const peek = await runCli(['local/interrupted', 'peek', '--json'], { env });
+    const peek = await runCli(['local/interrupted', 'peek', '--json-lines', '-n', '10'], { env });
     assert.equal(peek.stdout.trim().split('\n').length, 2, 'both are visible again at once');
   });
   it('without the spawn addon (JOBQ_NO_NATIVE_SPAWN=1) runs tasks through child_process alike', async () => {
@@ -108,7 +130,7 @@ describe('jobq worker on a local queue (CLI)', () => {
       env: { ...env, JOBQ_NO_NATIVE_SPAWN: '1' },
     });
     assert.equal(worker.code, 0, worker.stderr);
-    assert.match(worker.stderr, /fallback-output/);
+    assert.match(worker.stdout, /^fallback-output$/m);
     assert.match(readFileSync(out, 'utf8'), /^SigIgn:\s+0{16}\n$/);
     const list = await runCli(['local/fallback', 'dlq', 'list', '--json'], { env });
     assert.equal((JSON.parse(list.stdout.trim()) as { exit_code: number }).exit_code, 7);

@@ -71,12 +71,12 @@ describe('Azurite faults (CLI)', () => {
     const cmd = "trap 'echo heard-term; exit 0' TERM; echo ready; sleep 30 & wait";
     assert.equal((await runCli([spec, 'push', '-c', cmd], { env })).code, 0);
     const worker = startCli([spec, 'worker', '--visibility-timeout', '2s', '--max-consecutive-failures', '0'], { env });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     // The message disappears under the running task: its next extension is refused (404).
     await new QueueClient(azurite.connectionString, 'heartbeat').clearMessages();
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output);
-    assert.match(worker.output, /heard-term[\s\S]*lost its lease: cancelled, not settled/);
+    assert.match(worker.output, /^heard-term$[\s\S]*lost its lease: cancelled, not settled/m);
     assert.match(worker.output, /0 succeeded, 0 failed, 0 released/);
     assert.doesNotMatch(worker.output, /could not settle|goes back to the queue/);
     assert.equal((await runCli([spec, 'dlq', 'list', '--json'], { env })).stdout.trim(), '');

@@ -5,21 +5,25 @@
  * and goes on with the tasks around them, and none counts as a failure.
  *
  * Bytes that are not UTF-8 are tested on SQLite only (stored as a BLOB):
- * Azure Storage Queue messages are XML text, which cannot carry them.
+ * Azure Storage Queue messages are XML text, and PostgreSQL text is valid
+ * UTF-8 by construction, so neither can carry them.
  * "Oversized" is the largest body each backend holds in a test: 8 MiB on
- * SQLite (no limit), 64 KiB on Azure (its limit), where the body is cut so
- * that the dead-letter record keeps the reason.
+ * SQLite and PostgreSQL (no limit), 64 KiB on Azure (its limit), where the
+ * body is cut so that the dead-letter record keeps the reason.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueClient } from '@azure/storage-queue';
-import type { DeadLetterRecord } from '../../src/queue.js';
+import type { DeadLetterRecord } from '../../src/queue/job-queue.js';
 import { startAzurite } from '../helpers/azurite.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { insertRawMessages } from '../helpers/local-store.js';
+import { testDatabase } from '../helpers/postgres.js';
 
 const azurite = await startAzurite();
 after(() => azurite.stop());
+const db = await testDatabase();
+after(() => db.drop());
 
 /** A version 1 message with some fields replaced (values as JSON text). */
 function message(fields: Record<string, string>): string {
@@ -58,6 +62,7 @@ const backends = [
       { body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), reason: 'message body is not valid UTF-8' },
     ],
     plant: async (home: string, queue: string, bodies: ReadonlyArray<string | Buffer>) => insertRawMessages(home, queue, bodies),
+    skip: undefined,
   },
   {
     label: 'Azurite',
@@ -68,11 +73,23 @@ const backends = [
       const client = new QueueClient(azurite.connectionString, queue);
       for (const body of bodies) await client.sendMessage(body.toString(), { messageTimeToLive: -1 });
     },
+    skip: undefined,
+  },
+  {
+    label: 'PostgreSQL',
+    prefix: 'pg',
+    extraEnv: { JOBQ_DATABASE_URL: db.url },
+    malformed: [...common, { body: 'x'.repeat(8 * 2 ** 20), reason: 'message body is not JSON' }],
+    plant: async (_home: string, queue: string, bodies: ReadonlyArray<string | Buffer>) => {
+      // One at a time, in order, as another program's inserts would come.
+      for (const body of bodies) await db.query('INSERT INTO jobq.messages (queue, body) VALUES ($1, $2)', [queue, body.toString()]);
+    },
+    skip: db.skip,
   },
 ];
 
 for (const backend of backends) {
-  describe(`malformed messages on ${backend.label} (CLI)`, () => {
+  describe(`malformed messages on ${backend.label} (CLI)`, { skip: backend.skip }, () => {
     const home = tempHome();
     after(() => home.cleanup());
     const env = { ...home.env, ...backend.extraEnv };

@@ -14,7 +14,7 @@ import { startFaultyEndpoint, type FaultyEndpoint } from '../helpers/faulty-endp
 import { recordedTasks } from '../helpers/recorded-runs.js';
 import { waitFor } from '../helpers/wait.js';
 import { retryThroughOutages } from '../../src/backends/outage-retry.js';
-import { JobQueue } from '../../src/queue.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { errorMessage } from '../../src/errors.js';
 
 /** What the issue asks: a clear line within a minute of the stall. */
@@ -128,7 +128,7 @@ describe('a storage endpoint that stalls', () => {
       endpoint.setMode({ kind: 'proxy' });
       const queue = await opening;
       try {
-        assert.equal(await queue.store.size(), 0);
+        assert.equal(await queue.size(), 0);
       } finally {
         await queue.close();
       }

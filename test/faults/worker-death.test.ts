@@ -21,7 +21,7 @@ describe('tasks die with their worker (CLI)', () => {
     const cmd = `trap 'echo saved > ${checkpoint}; exit 0' TERM; echo ready; sleep 1404 & wait`;
     await runCli(['local/doomed', 'push', '-c', cmd, '-c', 'echo second'], { env });
     const worker = startCli(['local/doomed', 'worker', '-n', '2'], { env });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     await waitFor(() => pidsMatching('sleep 1404').length >= 2, { timeoutMs: 10_000 });
     // The other task is settled (deleted) first: only the killed one is left to come back.
     await waitFor(async () => (await runCli(['local/doomed', 'size'], { env })).stdout.trim() === '1', { timeoutMs: 10_000 });

@@ -1,30 +1,20 @@
 /**
- * Fuzzes what `push` does with stdin lines (kwargsFromLines, then
- * prepareTasks): only a UsageError naming a bad line may come out (JSON syntax
- * is checked for every line before what the JSON holds), and
- * input made only of valid lines — non-empty lines not starting with `{`, and
- * JSON object lines (with finite numbers, and an object `env` when -e adds to
- * it) — is always accepted, one task per line.
+ * Fuzzes what `push` makes of one stdin line (lineKwargsJson, then the task):
+ * only an INVALID_TASK error may come out of a bad line, and every valid line
+ * is accepted: a non-blank line not starting with `{` that a shell can be
+ * given (no NUL, no lone surrogate), or a JSON object line (finite numbers, an
+ * object `env` if any, and a `cmd`, `cwd` and env strings a shell can be
+ * given). The rule is written here independently of the implementation.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openSqliteBackend } from '../../src/backends/sqlite.js';
 import { hasCode } from '../../src/errors.js';
-import { kwargsFromLines, prepareTasks } from '../../src/push.js';
-import { JobQueue } from '../../src/queue.js';
+import { isBlankLine, lineKwargsJson, type PushSettings } from '../../src/push/input.js';
+import { createTaskFromKwargsJson } from '../../src/task/task.js';
 import { seedFromEnv, seededRandom, type Random } from '../helpers/random.js';
 import { forBudget, mutate, randomObject, randomText } from './generators.js';
 
 const seed = seedFromEnv('FUZZ_SEED');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'jobq-fuzz-'));
-const queue = new JobQueue(openSqliteBackend(path.join(dir, 'jobq.db')), 'fuzz');
-after(async () => {
-  await queue.backend.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -36,19 +26,37 @@ function allFinite(value: unknown): boolean {
   return true;
 }
 
-/** 'blank', 'valid' or 'invalid', by the rule of SPEC §5 (independently of the implementation). */
-function classify(raw: string, addsEnv: boolean): 'blank' | 'valid' | 'invalid' {
-  const trimmed = (raw.endsWith('\r') ? raw.slice(0, -1) : raw).trim();
-  if (trimmed === '') return 'blank';
-  if (!trimmed.startsWith('{')) return 'valid';
+/** Text a command line can carry: no NUL, and every surrogate in a pair. */
+function shellText(text: string): boolean {
+  if (text.includes('\0')) return false;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i += 1;
+    } else if (code >= 0xdc00 && code <= 0xdfff) return false;
+  }
+  return true;
+}
+
+/** 'valid' or 'invalid' for a non-blank line, by the rule of SPEC §5 and the reference. */
+function classify(line: string): 'valid' | 'invalid' {
+  if (!line.startsWith('{')) return shellText(line) ? 'valid' : 'invalid';
   let value: unknown;
   try {
-    value = JSON.parse(trimmed);
+    value = JSON.parse(line);
   } catch {
     return 'invalid';
   }
   if (!isPlainObject(value) || !allFinite(value)) return 'invalid';
-  if (addsEnv && Object.hasOwn(value, 'env') && value['env'] !== undefined && !isPlainObject(value['env'])) return 'invalid';
+  const env = value['env'];
+  if (env !== undefined && !isPlainObject(env)) return 'invalid';
+  for (const [key, item] of Object.entries(env ?? {})) if (typeof item === 'string' && !shellText(`${key}=${item}`)) return 'invalid';
+  for (const key of ['cmd', 'cwd']) {
+    const text = value[key];
+    if (typeof text === 'string' && !shellText(text)) return 'invalid';
+  }
   return 'valid';
 }
 
@@ -65,30 +73,31 @@ function randomLine(random: Random): string {
     case 3:
       return `{"cmd": ${JSON.stringify(randomText(random))}, "env": ${random.next() < 0.5 ? '{"A": "1"}' : JSON.stringify(randomText(random, 3))}}`;
     case 4:
-      return random.pick(['', '   ', '\t', '\r', '{', '{}', '{"a": 1e999}', '[1]', '"{"', '{"a": 1}\r']);
+      return random.pick(['', '   ', '\t', '\r', '{', '{}', '{"a": 1e999}', '[1]', '"{"', '{"a": 1}\r', '{"a": NaN}', '{"cmd": "a\\u0000b"}']);
     default:
       return `python train.py --seed ${random.int(0, 99)} ${randomText(random, 10)}`;
   }
 }
 
-test(`push lines: only UsageError for bad input, every valid input accepted (seed ${seed})`, (t) => {
+test(`push lines: only INVALID_TASK for a bad line, every valid line accepted (seed ${seed})`, (t) => {
   const random = seededRandom(seed);
   const runs = forBudget(20_000, 3_000, () => {
-    const lines = Array.from({ length: random.int(1, 6) }, () => randomLine(random).replace(/[\n\r](?!$)/g, ' '));
-    const env: Record<string, string> = random.next() < 0.3 ? { JOBQ_FUZZ: randomText(random, 5) } : {};
-    const kinds = lines.map((line) => classify(line, Object.keys(env).length > 0));
-    const firstBad = kinds.indexOf('invalid');
+    const text = randomLine(random).replace(/[\n\r](?!$)/g, ' ') + (random.next() < 0.5 ? '\n' : '');
+    if (isBlankLine(text)) return;
+    const settings: PushSettings = {
+      env: new Map(random.next() < 0.3 ? [['JOBQ_FUZZ', randomText(random, 5).replace(/[\0\ud800-\udfff]/g, '')]] : []),
+      bgDirsyncTo: random.next() < 0.3 ? '/tmp/sync' : null,
+    };
+    const kind = classify(text);
     try {
-      const numbered = kwargsFromLines(lines, env);
-      const { tasks } = prepareTasks(queue, numbered.map((entry) => entry.kwargs), {}, (index) => `line ${numbered[index]?.line}`);
-      assert.equal(firstBad, -1, `accepted a bad line: ${JSON.stringify(lines[firstBad])} (seed ${seed})`);
-      assert.equal(tasks.length, kinds.filter((kind) => kind === 'valid').length, `one task per line (seed ${seed})`);
+      const task = createTaskFromKwargsJson(lineKwargsJson(text, settings));
+      assert.equal(kind, 'valid', `accepted a bad line: ${JSON.stringify(text)} (seed ${seed})`);
+      assert.ok(isPlainObject(task.kwargs));
+      assert.ok('env' in task.kwargs || !text.startsWith('{'), 'a JSON line gets an env');
     } catch (err) {
       if (err instanceof assert.AssertionError) throw err;
-      assert.ok(hasCode(err, 'USAGE'), `${JSON.stringify(lines)} threw ${String(err)} (seed ${seed})`);
-      assert.notEqual(firstBad, -1, `refused valid input ${JSON.stringify(lines)}: ${String(err)} (seed ${seed})`);
-      const named = Number(/^line (\d+): /.exec((err as Error).message)?.[1]);
-      assert.equal(kinds[named - 1], 'invalid', `names a bad line of ${JSON.stringify(lines)}: ${String(err)} (seed ${seed})`);
+      assert.ok(hasCode(err, 'INVALID_TASK'), `${JSON.stringify(text)} threw ${String(err)} (seed ${seed})`);
+      assert.equal(kind, 'invalid', `refused a valid line ${JSON.stringify(text)}: ${String(err)} (seed ${seed})`);
     }
   });
   t.diagnostic(`${runs} rounds, seed ${seed}`);

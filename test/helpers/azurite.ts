@@ -1,5 +1,6 @@
 /**
- * A real Azurite queue server for a test file: in-memory, on a free loopback
+ * A real Azurite server for a test file: its queue service and its table
+ * service (task history and worker rows), each in-memory on a free loopback
  * port, silent. Each test file starts its own (Azurite's in-memory store slows
  * down after thousands of deletes) and stops it in an `after` hook.
  *
@@ -15,9 +16,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 export interface Azurite {
-  /** A full development connection string with this server's QueueEndpoint. */
+  /** A full development connection string with this server's QueueEndpoint and TableEndpoint. */
   readonly connectionString: string;
+  /** The queue service's port. */
   readonly port: number;
+  readonly tablePort: number;
   /** Kills the server and waits for it to exit (idempotent). */
   stop(): Promise<void>;
   /** Stops the server and starts a new one on the same port, with no queues or messages (unless persistent). */
@@ -46,36 +49,38 @@ const START_ATTEMPTS = 3;
 /** How long a persistent server may take to save its data on SIGTERM. */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
-const entryPoint = createRequire(import.meta.url).resolve('azurite/dist/src/queue/main.js');
+type Service = 'queue' | 'table';
+const entryPoints: Record<Service, string> = {
+  queue: createRequire(import.meta.url).resolve('azurite/dist/src/queue/main.js'),
+  table: createRequire(import.meta.url).resolve('azurite/dist/src/table/main.js'),
+};
 const exitWithStdin = 'data:text/javascript,process.stdin.on("end",()=>process.exit(0));process.stdin.resume();';
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const persistent = options.persistent ?? false;
   // Azurite creates its workspace folder even in memory; keep it out of the repo.
   const workspace = await mkdtemp(path.join(os.tmpdir(), 'jobq-azurite-'));
-  let port = 0;
-  let child: ChildProcess | undefined;
-  for (let attempt = 1; child === undefined; attempt += 1) {
-    const candidate = await freePort();
-    try {
-      child = await launch(candidate, workspace, persistent);
-      port = candidate;
-    } catch (err) {
-      // Another process may have taken the port between our probe and Azurite's listen.
-      if (attempt >= START_ATTEMPTS) {
-        await rm(workspace, { recursive: true, force: true });
-        throw err;
-      }
-    }
+  let queue: { child: ChildProcess; port: number };
+  let table: { child: ChildProcess; port: number };
+  try {
+    queue = await launchOnFreePort('queue', workspace, persistent);
+    table = await launchOnFreePort('table', workspace, persistent).catch(async (err: unknown) => {
+      await kill(queue.child);
+      throw err;
+    });
+  } catch (err) {
+    await rm(workspace, { recursive: true, force: true });
+    throw err;
   }
   let stopping: Promise<void> | undefined;
   const server: Azurite = {
-    port,
+    port: queue.port,
+    tablePort: table.port,
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};` +
-      `QueueEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`,
+      `QueueEndpoint=http://127.0.0.1:${queue.port}/${ACCOUNT};TableEndpoint=http://127.0.0.1:${table.port}/${ACCOUNT};`,
     stop() {
-      stopping ??= kill(child).then(() => rm(workspace, { recursive: true, force: true }));
+      stopping ??= Promise.all([kill(queue.child), kill(table.child)]).then(() => rm(workspace, { recursive: true, force: true }));
       return stopping;
     },
     async restart() {
@@ -83,14 +88,28 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       await server.up();
     },
     async down() {
-      if (persistent) await shutDown(child);
-      await kill(child);
+      if (persistent) await Promise.all([shutDown(queue.child), shutDown(table.child)]);
+      await Promise.all([kill(queue.child), kill(table.child)]);
     },
     async up() {
-      child = await launch(port, workspace, persistent);
+      queue.child = await launch('queue', queue.port, workspace, persistent);
+      table.child = await launch('table', table.port, workspace, persistent);
     },
   };
   return server;
+}
+
+/** Starts a service on a free port, trying again when another process took the port first. */
+async function launchOnFreePort(service: Service, workspace: string, persistent: boolean): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    try {
+      return { child: await launch(service, port, workspace, persistent), port };
+    } catch (err) {
+      // Another process may have taken the port between our probe and Azurite's listen.
+      if (attempt >= START_ATTEMPTS) throw err;
+    }
+  }
 }
 
 /** Asks a persistent server to close (it saves its database) and waits until it says it has. */
@@ -115,14 +134,14 @@ async function shutDown(child: ChildProcess | undefined): Promise<void> {
  * Persistent: its data lives in `workspace`, and its stdout is read for the
  * line that says a shutdown is complete.
  */
-async function launch(port: number, workspace: string, persistent: boolean): Promise<ChildProcess> {
+async function launch(service: Service, port: number, workspace: string, persistent: boolean): Promise<ChildProcess> {
   const args = [
     '--import',
     exitWithStdin,
-    entryPoint,
-    '--queueHost',
+    entryPoints[service],
+    `--${service}Host`,
     '127.0.0.1',
-    '--queuePort',
+    `--${service}Port`,
     String(port),
     ...(persistent ? ['--location', workspace] : ['--inMemoryPersistence']),
     '--skipApiVersionCheck',

@@ -20,7 +20,10 @@ export interface CliResult {
 
 export interface CliOptions {
   env?: NodeJS.ProcessEnv;
-  input?: string;
+  /** Written to stdin, which is then closed (default: closed at once). */
+  input?: string | Buffer;
+  /** Leave stdin open for the test to write to (`child.stdin`); `input` is ignored. */
+  keepStdinOpen?: boolean;
   cwd?: string;
 }
 
@@ -45,18 +48,26 @@ export function tempHome(): { home: string; env: NodeJS.ProcessEnv; cleanup(): v
 export class CliProcess {
   stdout = '';
   stderr = '';
+  private combined = '';
   readonly exited: Promise<CliResult>;
 
   constructor(readonly child: ChildProcess) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.combined += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.combined += chunk;
+    });
     this.exited = new Promise((resolve) => {
       child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
     });
   }
 
+  /** stdout and stderr together, in the order they arrived (tasks' output is on stdout, jobq's lines on stderr). */
   get output(): string {
-    return this.stdout + this.stderr;
+    return this.combined;
   }
 
   /** Waits until the combined output matches, or fails after `timeoutMs`. */
@@ -80,9 +91,10 @@ export class CliProcess {
 export function startCli(args: readonly string[], options: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, JOBQ_LOG_LEVEL: undefined, JOBQ_QUEUE: undefined, ...options.env },
+    env: { ...process.env, JOBQ_LOG_LEVEL: undefined, JOBQ_QUEUE: undefined, JOBQ_STORAGE: undefined, JOBQ_STORAGE_QUEUE: undefined, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  if (options.keepStdinOpen) return new CliProcess(child);
   if (options.input !== undefined) child.stdin?.end(options.input);
   else child.stdin?.end();
   return new CliProcess(child);
@@ -96,7 +108,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
 export interface BadInputCase {
   name: string;
   args: string[];
-  input?: string;
+  input?: string | Buffer;
   env?: NodeJS.ProcessEnv;
   pattern: RegExp;
 }

@@ -57,7 +57,8 @@ type Suspects = Record<Cause | 'succeeded', number>;
 interface LogEvent {
   event?: string;
   task_id?: string;
-  msg?: string;
+  /** On task_lock_lost: `running` when the loss was noticed, `ended` when the attempt ended unsettled. */
+  stage?: string;
 }
 
 function parseLines(log: string): LogEvent[] {
@@ -88,11 +89,11 @@ function suspects(worker: WorkerLog): Map<string, Suspects> {
   };
   /** Task ids by their last event, latest last: `task_start` (running) or another (settling, or settled). */
   const lastEvent = new Map<string, string>();
-  for (const { event, task_id: taskId, msg } of parseLines(worker.log)) {
+  for (const { event, task_id: taskId, stage } of parseLines(worker.log)) {
     if (taskId === undefined || event === undefined || event === 'task_output') continue;
     lastEvent.delete(taskId);
     lastEvent.set(taskId, event);
-    if (event === 'task_lock_lost' && msg?.includes('lost its lease')) add(taskId, 'leaseLost');
+    if (event === 'task_lock_lost' && stage === 'ended') add(taskId, 'leaseLost');
     else if (event === 'settle_failed') add(taskId, 'unsettled');
     else if (event === 'task_canceled') add(taskId, 'stopRacedEnd');
     else if (event === 'task_success') add(taskId, 'succeeded');

@@ -42,3 +42,16 @@ export function insertRawMessages(home: string, queue: string, bodies: ReadonlyA
 export function fileDigest(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
+
+/** The message bodies of one local queue, in queue order. */
+export function queueBodies(home: string, queue: string): string[] {
+  const db = new Database(localDbFile(home), { readonly: true });
+  try {
+    return db
+      .prepare<[string], { body: string }>('SELECT body FROM messages WHERE queue = ? ORDER BY visible_at, id')
+      .all(queue)
+      .map((row) => row.body);
+  } finally {
+    db.close();
+  }
+}

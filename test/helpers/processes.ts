@@ -31,6 +31,22 @@ export function pidsWithEnv(name: string, value: string): number[] {
   return livePids((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(wanted));
 }
 
+/**
+ * PIDs of live processes whose arguments are exactly `argv` and whose
+ * environment has `name=value`: a test's own task processes (say `sleep 10`
+ * run by a worker with its JOBQ_HOME), not the shells that started them nor
+ * another test's.
+ */
+export function pidsOfTask(argv: readonly string[], env: { name: string; value: string }): number[] {
+  const wantedArgv = argv.join('\0') + '\0';
+  const wantedEnv = `${env.name}=${env.value}`;
+  return livePids(
+    (pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8') === wantedArgv &&
+      readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(wantedEnv),
+  );
+}
+
 /** SIGKILLs every process whose command line contains `text` (test cleanup). */
 export function killMatching(text: string): void {
   killAll(pidsMatching(text));

@@ -15,3 +15,10 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, optio
     await delay(options.intervalMs ?? 50);
   }
 }
+
+/** Polls `probe` until it returns a value other than undefined, failing after the deadline. */
+export async function waitForValue<T>(probe: () => T | undefined | Promise<T | undefined>, options: WaitOptions = {}): Promise<T> {
+  let value: T | undefined;
+  await waitFor(async () => (value = await probe()) !== undefined, options);
+  return value as T;
+}

@@ -285,12 +285,12 @@ describe('a worker running function tasks', () => {
         retried: 0,
         deadLettered: 0,
         deliveryLimit: 0,
-        cancelled: 0,
-        lockLost: 0,
+        released: 0,
+        leaseLost: 0,
         invalid: 0,
         unsettled: 0,
       });
-      assert.equal(await queue.store.size(), 0);
+      assert.equal(await queue.size(), 0);
     } finally {
       await processor.close();
       await queue.close();

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
-import { JobQueue } from '../../src/queue.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { createTask } from '../../src/task/task.js';
 import { LeaseBuffer, type HeldLease, type LeaseBufferOptions } from '../../src/worker/lease-buffer.js';
 import { waitFor } from '../helpers/wait.js';
@@ -44,7 +44,7 @@ describe('lease buffer', () => {
     });
   }
 
-  const visible = async (queue: JobQueue): Promise<number> => (await queue.store.peek(1000)).length;
+  const visible = async (queue: JobQueue): Promise<number> => (await queue.peek(1000)).length;
 
   /** Waits until every lease not taken is visible again (before close(), which would release them anyway). */
   function untakenVisible(queue: JobQueue, taken: readonly HeldLease[]): Promise<void> {
@@ -69,7 +69,10 @@ describe('lease buffer', () => {
 
   /** What a slot does with the leases it took: stop their heartbeats, complete them. */
   async function settle(queue: JobQueue, taken: readonly HeldLease[]): Promise<void> {
-    for (const held of taken) await queue.store.complete((await held.keeper?.stop()) ?? held.message.lease);
+    for (const { keeper, message } of taken) {
+      assert.ok(message.task, 'the buffer test pushes valid tasks');
+      await queue.succeed((await keeper?.stop()) ?? message.lease, message.task, null);
+    }
   }
 
   /** Runs `body` with a buffer on a queue of its own; then settles what was taken and closes the queue. */

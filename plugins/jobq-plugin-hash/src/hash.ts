@@ -37,10 +37,15 @@ export interface TaskContext {
 }
 
 const knownKeys = new Set(['path', 'algorithm']);
+/**
+ * Keys that `jobq push` (as ai4s-jobq's push) adds to every JSON line's
+ * kwargs, for shell tasks: a function task ignores them.
+ */
+const pushKeys = new Set(['env', 'bg_dirsync_to']);
 
 /** Checks the kwargs by shape: they come from a queue anyone may push to. */
 export function parseKwargs(kwargs: Record<string, unknown>): Required<HashKwargs> {
-  const unknown = Object.keys(kwargs).filter((key) => !knownKeys.has(key));
+  const unknown = Object.keys(kwargs).filter((key) => !knownKeys.has(key) && !pushKeys.has(key));
   if (unknown.length > 0) {
     throw new TypeError(`hash: unknown kwargs ${unknown.map((key) => `"${key}"`).join(', ')} (expected "path" and optionally "algorithm")`);
   }

@@ -46,6 +46,13 @@ describe('the hash task', () => {
     assert.equal(result.bytes, 0);
   });
 
+  it('takes the kwargs `jobq push` adds to every JSON line (env, bg_dirsync_to), as ai4s-jobq\'s push does', async () => {
+    const file = path.join(dir, 'pushed');
+    writeFileSync(file, 'x');
+    const result = await hash({ path: file, env: {}, bg_dirsync_to: null }, context());
+    assert.equal(result.digest, createHash('sha256').update('x').digest('hex'));
+  });
+
   it('fails with a clear message for a missing file or a directory', async () => {
     const missing = path.join(dir, 'nope.txt');
     await assert.rejects(hash({ path: missing }, context()), { message: `hash: cannot read ${missing}: no such file` });

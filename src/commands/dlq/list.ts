@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { JobqCommand } from '../../cli/base-command.js';
 import { countLimits } from '../../options/limits.js';
+import { localTime } from '../../log/text-lines.js';
+import { deadLetterCommand } from '../../queue/dead-letters.js';
 
 export default class DlqListCommand extends JobqCommand {
   static override summary = 'Show tasks in the dead-letter queue NAME-failed, with their errors.';
@@ -11,14 +13,16 @@ export default class DlqListCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DlqListCommand);
-    this.makeLogger(flags);
     const records = await this.withQueue(flags, (queue) => queue.listDeadLetters(flags.number));
     for (const record of records) {
       if (flags.json) {
         this.log(JSON.stringify(record));
         continue;
       }
-      this.log(`${record.task_id ?? '(invalid task)'}  failed ${record.failed_at} on ${record.host}: ${record.error.split('\n')[0]}`);
+      const failedAt = Date.parse(record.failed_at);
+      const when = Number.isNaN(failedAt) ? 'at an unknown time' : localTime(new Date(failedAt));
+      this.log(`${record.task_id ?? '(invalid task)'}  failed ${when} on ${record.host || 'an unknown host'}: ${record.error.split('\n')[0]}`);
+      this.log(`    $ ${deadLetterCommand(record)}`);
       for (const line of record.output.slice(-5)) this.log(`    | ${line}`);
     }
     if (records.length === 0 && !flags.json) this.logToStderr('the dead-letter queue is empty');

@@ -8,11 +8,10 @@ export default class DlqPurgeCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DlqPurgeCommand);
-    this.makeLogger(flags);
     await this.withQueue(flags, async (queue) => {
-      if (!(await confirm(`Delete every record in ${queue.deadLetters.name}?`, flags.yes))) return;
-      await queue.deadLetters.clear();
-      this.logToStderr(`purged ${queue.deadLetters.name}`);
+      if (!(await confirm(`Delete every record in ${queue.deadLetterName}?`, flags.yes))) return;
+      await queue.purgeDeadLetters();
+      this.logToStderr(`purged ${queue.deadLetterName}`);
     });
   }
 }

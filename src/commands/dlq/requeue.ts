@@ -11,7 +11,6 @@ export default class DlqRequeueCommand extends JobqCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DlqRequeueCommand);
-    this.makeLogger(flags);
     const moved = await this.withQueue(flags, (queue) =>
       queue.requeueDeadLetters({
         ...(flags.number === undefined ? {} : { max: flags.number }),

@@ -39,6 +39,12 @@ export interface FunctionProcessorOptions {
   module: string;
   /** Threads in the pool: as many as the worker's task slots. */
   numWorkers: number;
+  /** Where a thread's failure outside any task is reported (default: a process warning). */
+  warn?: (message: string) => void;
+}
+
+function processWarning(message: string): void {
+  process.emitWarning(message, { code: 'JOBQ_FUNCTION_THREAD' });
 }
 
 /** Threads stay up for the processor's whole life (piscina's idle timeout, ms). */
@@ -62,7 +68,7 @@ export async function createFunctionProcessor(options: FunctionProcessorOptions)
   const { moduleUrl, exportName } = await checkModule(options.module);
   const stopFlags = new Int32Array(new SharedArrayBuffer(stopFlagSlots * Int32Array.BYTES_PER_ELEMENT)).fill(-1);
   const setup: ThreadSetup = { moduleUrl, exportName, stopChannel: `jobq-stop-${randomUUID()}`, stopFlags };
-  return new FunctionProcessor(options.module, setup, options.numWorkers);
+  return new FunctionProcessor(options.module, setup, options.numWorkers, options.warn ?? processWarning);
 }
 
 /** Imports the module in the main thread, so that a bad `--proc` fails before any task is leased. */
@@ -191,6 +197,7 @@ class FunctionProcessor implements Processor {
     readonly name: string,
     setup: ThreadSetup,
     numWorkers: number,
+    warn: (message: string) => void,
   ) {
     this.stopFlags = setup.stopFlags;
     this.stops = new BroadcastChannel(setup.stopChannel);
@@ -210,7 +217,7 @@ class FunctionProcessor implements Processor {
     });
     // A thread that fails outside any task (an unhandled rejection a task left
     // behind) is replaced by piscina; without a listener the event would crash the process.
-    this.pool.on('error', () => undefined);
+    this.pool.on('error', (err: unknown) => warn(`a function thread failed outside any task and was replaced: ${errorMessage(err)}`));
   }
 
   start(context: TaskContext): RunningTask {

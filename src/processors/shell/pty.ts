@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as NodePty from 'node-pty';
 import type { IDisposable } from 'node-pty';
+import { UsageError, errorMessage } from '../../errors.js';
 import { LineSplitter } from './line-splitter.js';
 import { exitOf } from './session-spawn.js';
 import type { ShellChild, ShellExit, ShellLaunch } from './launch.js';
@@ -92,6 +93,23 @@ const ROWS = 50;
 
 const require = createRequire(import.meta.url);
 
+/**
+ * node-pty, an optional dependency (a native module that needs a compiler to
+ * build): loaded on first use, so that only `--emulate-tty` needs it. A
+ * UsageError that says how to get it when it is missing or did not build.
+ */
+export function loadNodePty(): typeof NodePty {
+  try {
+    return require('node-pty') as typeof NodePty;
+  } catch (err) {
+    throw new UsageError(
+      `--emulate-tty needs the optional package node-pty, which cannot be loaded (${errorMessage(err).split('\n')[0]}): ` +
+        'install it with `npm install node-pty` (it builds with a C++ compiler), or run without --emulate-tty',
+      { cause: err },
+    );
+  }
+}
+
 /** How many characters at the end of `text` could be the start of `marker`. */
 function partialMarkerLength(text: string, marker: string): number {
   for (let length = Math.min(marker.length - 1, text.length); length > 0; length--) {
@@ -133,11 +151,10 @@ function markerFilter(marker: string, splitter: LineSplitter, onMarker: () => vo
 
 /**
  * Starts a shell command under a pseudo-terminal. Throws when the terminal
- * cannot be created (or node-pty cannot be loaded: it is loaded on first use,
- * so a missing native build only affects `--emulate-tty`).
+ * cannot be created, or node-pty cannot be loaded.
  */
 export function startPtyShell(launch: ShellLaunch, log: (line: string) => void): ShellChild {
-  const nodePty = require('node-pty') as typeof NodePty;
+  const nodePty = loadNodePty();
   const nonce = randomBytes(8).toString('hex');
   const terminal = nodePty.spawn(launch.file, ['-c', SUPERVISOR, 'jobq-pty', nonce, launch.file, ...launch.args], {
     ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),

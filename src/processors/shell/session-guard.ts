@@ -23,8 +23,6 @@
  * the spawn reports it (`watch`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Logger } from '../../log/logger.js';
-import { parseDuration } from '../../options/duration.js';
 import { announcementsTo, closeAnnouncements } from './session-spawn.js';
 
 /**
@@ -103,13 +101,15 @@ export class SessionGuard {
   /** Channels of guards that died: closed only by close(), as a spawn under way may still write to one. */
   private readonly retiredChannels: number[] = [];
 
-  /**
-   * @param env the environment whose JOBQ_KILL_TIMEOUT applies (default 600 s).
-   * @param logger where a guard's death is reported.
-   */
   constructor(
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly logger?: Logger,
+    private readonly options: {
+      /** How long the guard waits between a dead worker's SIGTERM to its tasks and their SIGKILL, ms. */
+      readonly killTimeoutMs: number;
+      /** Whether shells start through the spawn addon, which announces sessions itself. */
+      readonly nativeSpawn: boolean;
+      /** Where a guard's death is reported, one line. */
+      readonly warn: (message: string) => void;
+    },
   ) {}
 
   /**
@@ -118,7 +118,7 @@ export class SessionGuard {
    * until close().
    */
   announcements(): AnnouncementChannel {
-    if (this.closed) return { fd: -1, generation: this.generation };
+    if (this.closed || !this.options.nativeSpawn) return { fd: -1, generation: this.generation };
     this.started();
     return { fd: this.announcementChannel, generation: this.generation };
   }
@@ -163,7 +163,7 @@ export class SessionGuard {
   /** The guard, started with the first task (or again after it died). */
   private started(): ChildProcess {
     if (this.guard === undefined) {
-      const guard = startGuard(killRounds(this.env));
+      const guard = startGuard(Math.ceil(this.options.killTimeoutMs / 100));
       this.guard = guard;
       this.generation += 1;
       this.lastStart = Date.now();
@@ -182,8 +182,7 @@ export class SessionGuard {
     this.announcementChannel = -1;
     const how = signal === null ? `with code ${code}` : `killed by ${signal}`;
     const wait = Math.max(0, this.lastStart + RESTART_INTERVAL_MS - Date.now());
-    this.logger?.error(
-      { event: 'session_guard_died', pid: guard.pid, signal, code, running_sessions: this.sessions.size },
+    this.options.warn(
       `the session guard (pid ${guard.pid}) exited ${how}; tasks would outlive a death of this worker: starting a new guard` +
         (wait > 0 ? ` in ${wait} ms` : ''),
     );
@@ -196,10 +195,7 @@ export class SessionGuard {
     if (this.closed || this.guard !== undefined) return;
     const guard = this.started();
     if (this.sessions.size > 0) guard.stdin?.write([...this.sessions].map((id) => `+${id}\n`).join(''));
-    this.logger?.warn(
-      { event: 'session_guard_restarted', pid: guard.pid, running_sessions: this.sessions.size },
-      `new session guard (pid ${guard.pid}) watching ${this.sessions.size} running task session(s)`,
-    );
+    this.options.warn(`new session guard (pid ${guard.pid}) watching ${this.sessions.size} running task session(s)`);
   }
 
   private flush(): void {
@@ -208,17 +204,6 @@ export class SessionGuard {
     this.pending = [];
     this.guard?.stdin?.write(`${lines.join('\n')}\n`);
   }
-}
-
-/** JOBQ_KILL_TIMEOUT in the guard's 0.1 s rounds. */
-function killRounds(env: NodeJS.ProcessEnv): number {
-  let ms = 600_000;
-  try {
-    ms = parseDuration(env['JOBQ_KILL_TIMEOUT'] ?? '600');
-  } catch {
-    // the worker refuses a bad JOBQ_KILL_TIMEOUT before any task starts
-  }
-  return Math.ceil(ms / 100);
 }
 
 function startGuard(rounds: number): ChildProcess {

@@ -54,11 +54,11 @@ export interface SessionProcess {
   readonly announced: boolean;
 }
 
-/** The addon, when it is built and this system has what it needs (pidfd_open, Linux 5.3+). */
+/** The addon, when it is built and this system has what it needs (pidfd_open, Linux 5.3+): a fact of the install, found once. */
 const addon = loadAddon();
 
 function loadAddon(): SpawnAddon | undefined {
-  if (process.platform !== 'linux' || process.env['JOBQ_NO_NATIVE_SPAWN'] === '1') return undefined;
+  if (process.platform !== 'linux') return undefined;
   try {
     const loaded = createRequire(import.meta.url)('../../../../build/Release/jobq_spawn.node') as SpawnAddon;
     return loaded.supported() ? loaded : undefined;
@@ -104,9 +104,12 @@ export function closeAnnouncements(channel: number): void {
 /**
  * Starts the shell; settles once it runs (or could not be started: then
  * `exited` holds the error). `announcements`: from announcementsTo(), or -1.
+ * `native` false starts it through child_process even where the addon is built.
  */
-export function spawnInSession(launch: ShellLaunch, announcements: number): Promise<SessionProcess> {
-  return addon === undefined ? Promise.resolve(spawnWithChildProcess(launch)) : spawnWithAddon(addon, launch, announcements);
+export function spawnInSession(launch: ShellLaunch, announcements: number, native = true): Promise<SessionProcess> {
+  return addon === undefined || !native
+    ? Promise.resolve(spawnWithChildProcess(launch))
+    : spawnWithAddon(addon, launch, announcements);
 }
 
 function cannotStart(launch: ShellLaunch, err: Error): Error {

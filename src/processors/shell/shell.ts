@@ -22,7 +22,7 @@
  *   but a process outside the session may hold them, so after DRAIN_GRACE_MS
  *   what was read is what the task wrote. On a normal end, what the task left
  *   behind in its session gets SIGTERM (found by a /proc scan shared with the
- *   tasks that ended at about the same time), and SIGKILL after LEFTOVER_KILL_MS in
+ *   tasks that ended at about the same time), and SIGKILL after `leftoverKillMs` in
  *   the background; `done` settles without waiting for that. stop() and kill()
  *   do nothing any more.
  *
@@ -33,13 +33,14 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextIteration } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import { withoutSecrets } from '../../backends/secrets.js';
+import { SECRET_ENV_NAMES, withoutVariables } from '../../backends/secrets.js';
 import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../log/logger.js';
+import { readEnvironment } from '../../options/environment.js';
+import { durationOption } from '../../options/validate.js';
 import { LineSplitter } from './line-splitter.js';
 import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } from '../processor.js';
 import type { ShellChild, ShellExit, ShellLaunch } from './launch.js';
-import { startPtyShell } from './pty.js';
+import { loadNodePty, startPtyShell } from './pty.js';
 import { LeftoverSweeper, ProcessSession } from './session.js';
 import { SessionGuard, type AnnouncementChannel } from './session-guard.js';
 import { spawnInSession } from './session-spawn.js';
@@ -47,33 +48,43 @@ import { spawnInSession } from './session-spawn.js';
 export interface ShellProcessorOptions {
   /** Run commands under a pseudo-terminal (node-pty), so programs line-buffer their output. Default false. */
   emulateTty?: boolean;
-  /** Run `bash --login -c CMD`, reading the login profile. Default: true when JOBQ_USE_LOGIN_SHELL=1 in `env`. */
+  /** Run `bash --login -c CMD`, reading the login profile. Default JOBQ_USE_LOGIN_SHELL=1, else false. */
   loginShell?: boolean;
+  /** Start shells through jobq's spawn addon where it is built (default: unless JOBQ_NO_NATIVE_SPAWN=1). */
+  nativeSpawn?: boolean;
   /**
-   * The environment every task starts from, before its own `env`, less jobq's
-   * own secrets (backends/secrets.ts); read when the processor is made. Default process.env.
+   * If the worker dies with tasks running, its session guard SIGKILLs them this
+   * long after their SIGTERM, ms (default JOBQ_KILL_TIMEOUT, else 600 s; the
+   * worker passes its own kill timeout).
    */
+  killTimeoutMs?: number;
+  /** How long what a finished task left running in its session has between SIGTERM and SIGKILL, ms (default 5 s). */
+  leftoverKillMs?: number;
+  /** The environment every task starts from, before its own `env`; read when the processor is made. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Where the processor reports on itself (a session guard that died and was replaced); default nowhere. */
-  logger?: Logger;
+  /**
+   * Variables of `env` that tasks do not get (a task whose own `env` sets one
+   * gets its value). Default: jobq's own secrets (backends/secrets.ts), such as
+   * the storage connection string and the database password.
+   */
+  withheldEnv?: readonly string[];
+  /** Where the processor reports trouble outside any task, one line each (a session guard that died and was replaced); default: process warnings. */
+  warn?: (message: string) => void;
 }
 
-interface ResolvedShellOptions {
-  readonly emulateTty: boolean;
-  readonly loginShell: boolean;
-  readonly env: NodeJS.ProcessEnv;
-  /** `env` without jobq's secrets, as a plain object, copied once: reading process.env is slow, and tasks start by the thousand. */
+type ResolvedShellOptions = { readonly [K in keyof ShellProcessorOptions]-?: Exclude<ShellProcessorOptions[K], undefined> } & {
+  /** `env` without `withheldEnv`, as a plain object, copied once: reading process.env is slow, and tasks start by the thousand. */
   readonly taskEnv: Readonly<Record<string, string>>;
   /** bash from the PATH of `env`, else /bin/sh. */
   readonly shell: string;
-}
+};
+
+export const shellDefaults = { killTimeoutMs: 600_000, leftoverKillMs: 5_000 } as const;
 
 /** After the shell's exit, how long a process outside the session may hold the pipes open. */
 const DRAIN_GRACE_MS = 100;
 /** How often a stopped or killed session is re-scanned. */
 const WATCH_INTERVAL_MS = 100;
-/** How long leftovers of a finished task have between SIGTERM and SIGKILL. */
-const LEFTOVER_KILL_MS = 5000;
 
 function findShell(env: NodeJS.ProcessEnv): string {
   for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
@@ -91,12 +102,19 @@ function findShell(env: NodeJS.ProcessEnv): string {
 
 function resolveOptions(options: ShellProcessorOptions): ResolvedShellOptions {
   const env = options.env ?? process.env;
-  const taskEnv = withoutSecrets(env);
+  const environment = readEnvironment(env);
+  const withheldEnv = options.withheldEnv ?? SECRET_ENV_NAMES;
+  const taskEnv = withoutVariables(env, withheldEnv);
   taskEnv['PYTHONUNBUFFERED'] = '1';
   return {
     emulateTty: options.emulateTty ?? false,
-    loginShell: options.loginShell ?? env['JOBQ_USE_LOGIN_SHELL'] === '1',
+    loginShell: options.loginShell ?? environment.loginShell ?? false,
+    nativeSpawn: options.nativeSpawn ?? environment.nativeSpawn ?? true,
+    killTimeoutMs: durationOption(options.killTimeoutMs ?? environment.killTimeoutMs ?? shellDefaults.killTimeoutMs, 'killTimeoutMs'),
+    leftoverKillMs: durationOption(options.leftoverKillMs ?? shellDefaults.leftoverKillMs, 'leftoverKillMs'),
     env,
+    withheldEnv,
+    warn: options.warn ?? processWarning,
     taskEnv,
     shell: findShell(env),
   };
@@ -146,8 +164,9 @@ async function startPipedShell(
   launch: ShellLaunch,
   log: (line: string, stream: OutputStream) => void,
   announcements: number,
+  native: boolean,
 ): Promise<ShellChild> {
-  const child = await spawnInSession(launch, announcements);
+  const child = await spawnInSession(launch, announcements, native);
   const stdout = new LineSplitter((line) => log(line, 'stdout'));
   const stderr = new LineSplitter((line) => log(line, 'stderr'));
   const drained = Promise.all([readLines(child.stdout, stdout), readLines(child.stderr, stderr)]).then(() => undefined);
@@ -304,7 +323,8 @@ function startShellTask(
       starting = Promise.resolve(startPtyShell(prepared.launch, (line) => context.log(line, 'stdout')));
     } else {
       channel = guard.announcements();
-      starting = startPipedShell(prepared.launch, (line, stream) => context.log(line, stream), channel.fd).catch(notStarted);
+      const log = (line: string, stream: OutputStream): void => context.log(line, stream);
+      starting = startPipedShell(prepared.launch, log, channel.fd, options.nativeSpawn).catch(notStarted);
     }
   } catch (err) {
     return settledTask({ ok: false, error: `cannot start the shell: ${errorMessage(err)}` });
@@ -318,6 +338,10 @@ function startShellTask(
   return run;
 }
 
+function processWarning(message: string): void {
+  process.emitWarning(message, { code: 'JOBQ_SHELL' });
+}
+
 /** A shell that could not be started. */
 function notStarted(err: unknown): ShellChild {
   const error = new Error(`cannot start the shell: ${errorMessage(err)}`);
@@ -327,10 +351,13 @@ function notStarted(err: unknown): ShellChild {
 /** The `shell` task type: runs `kwargs.cmd` with bash (SPEC §7). */
 export function createShellProcessor(options: ShellProcessorOptions = {}): Processor {
   const resolved = resolveOptions(options);
-  const guard = new SessionGuard(resolved.env, options.logger);
-  const sweeper = new LeftoverSweeper(LEFTOVER_KILL_MS);
+  // Refuse at once, not task by task, when --emulate-tty cannot work here.
+  if (resolved.emulateTty) loadNodePty();
+  const guard = new SessionGuard(resolved);
+  const sweeper = new LeftoverSweeper(resolved.leftoverKillMs);
   return {
     name: 'shell',
+    describe: (task) => (typeof task.kwargs['cmd'] === 'string' ? task.kwargs['cmd'] : task.kwargsJson),
     start: (context) => startShellTask(context, resolved, guard, sweeper),
     close: () => {
       sweeper.flush();

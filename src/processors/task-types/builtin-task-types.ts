@@ -1,17 +1,20 @@
 /**
- * jobq's own `jobq:task-types` hook (package.json `oclif.hooks`): `shell` is
- * registered exactly as a plugin's task type is, so the registry has one way
- * to find every task type.
+ * jobq's own task types, and its `jobq:task-types` hook (package.json
+ * `oclif.hooks`) that offers them as a plugin offers its own, so that
+ * `jobq task-types` lists them all one way. The registry takes a built-in
+ * type straight from here, without loading the CLI's plugin configuration.
  */
 import { createShellProcessor } from '../shell/shell.js';
-import type { TaskTypesHook } from './task-types.js';
+import type { TaskTypeDefinition, TaskTypesHook } from './task-types.js';
 
-const builtinTaskTypes: TaskTypesHook = async () => [
+export const builtinTaskTypes: readonly TaskTypeDefinition[] = [
   {
     name: 'shell',
     description: 'Run each task\'s "cmd" with bash in a session of its own (built in; -t for a pseudo-terminal).',
-    createProcessor: ({ emulateTty, logger }) => createShellProcessor({ emulateTty, ...(logger ? { logger } : {}) }),
+    createProcessor: ({ emulateTty, killTimeoutMs, warn }) => createShellProcessor({ emulateTty, killTimeoutMs, ...(warn && { warn }) }),
   },
 ];
 
-export default builtinTaskTypes;
+const builtinTaskTypesHook: TaskTypesHook = async () => [...builtinTaskTypes];
+
+export default builtinTaskTypesHook;

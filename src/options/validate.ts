@@ -1,0 +1,19 @@
+/** Checks of option values where they come in, with messages that name the option (STYLE practice 8). */
+import { UsageError } from '../errors.js';
+
+/** An integer in [min, max], or a UsageError naming the option. */
+export function integerOption(value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
+    throw new UsageError(`${name} must be an integer ${range}, got ${value}`);
+  }
+  return value;
+}
+
+/** A duration in ms: a finite number in [min, max], or a UsageError naming the option. */
+export function durationOption(value: number, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`${name} must be a duration between ${min} and ${max} ms, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,76 @@
+/**
+ * The worker loop's parts for one queue and one processor: leases come from a
+ * lease buffer (which leases ahead of the slots), each becomes a
+ * TaskExecution that runs through the processor and settles through the
+ * queue, and the idle policy asks the queue whether anything is left.
+ */
+import type { Logger } from '../log/logger.js';
+import type { TaskOutput } from '../log/task-output.js';
+import type { Processor } from '../processors/processor.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { RunningTaskRow } from '../backends/fleet.js';
+import { ActiveTasks } from './active-tasks.js';
+import type { AttemptRecorder } from './attempt-record.js';
+import { TaskExecution } from './execution.js';
+import { LeaseBuffer } from './lease-buffer.js';
+import type { Job, LoopParts } from './loop.js';
+import type { ResolvedLoopOptions } from './options.js';
+
+export interface QueueParts extends LoopParts {
+  /** How many messages were leased for the slots in all. */
+  readonly leased: number;
+  /** The tasks running now: what each runs and since when. */
+  running(): RunningTaskRow[];
+  /** Ends leasing: waits for the lease call in flight and puts back every lease no slot took. */
+  close(): Promise<void>;
+}
+
+export interface QueuePartsSettings {
+  readonly options: ResolvedLoopOptions;
+  /** Whether leases may be kept for later (the worker is running, not stopping or braced). */
+  readonly isRunning: () => boolean;
+  readonly logger: Logger;
+  readonly output: TaskOutput;
+  /** The longest description of a task in a log message. */
+  readonly describeWidth: number;
+  /** Who records finished attempts in the queue's history; undefined: none are recorded. */
+  readonly attempts: AttemptRecorder | undefined;
+}
+
+export function queueParts(queue: JobQueue, processor: Processor, settings: QueuePartsSettings): QueueParts {
+  const { options, isRunning, logger, output, describeWidth, attempts } = settings;
+  const leases = new LeaseBuffer(queue, {
+    visibilityMs: options.visibilityTimeoutMs,
+    heartbeat: options.heartbeat,
+    maxTasks: options.maxTasks,
+    isRunning,
+    logger,
+  });
+  const active = new ActiveTasks();
+  const context = { queue, processor, options, logger, output, describeWidth, active, attempts };
+  return {
+    get leased() {
+      return leases.claimed;
+    },
+    running: () => active.list(),
+    async lease(): Promise<Job | undefined> {
+      const held = await leases.next();
+      return held && new TaskExecution(held, context);
+    },
+    async isDrained(): Promise<boolean> {
+      switch (options.whenIdle) {
+        case 'exit':
+          return true;
+        case 'poll':
+          return false;
+        case 'wait-for-leased':
+          return (await queue.size()) === 0;
+      }
+    },
+    mayLeaseMore: () => leases.claimed < options.maxTasks,
+    pause: () => leases.releaseBuffered(),
+    // An idle slot wakes at a push where the backend says so (PostgreSQL's NOTIFY), else polls.
+    waitForTasks: (ms, signal) => queue.waitForPush(ms, signal),
+    close: () => leases.close(),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * A PostgreSQL database of its own for a test file, on the server of
+ * JOBQ_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres,
+ * the server every machine of this project runs), dropped in the file's
+ * `after` hook. Databases of test processes that died without dropping theirs
+ * (named jobq_t_PID_…) are dropped when the next one is made.
+ *
+ * When no server answers, `skip` says why in one line and the tests skip,
+ * except under CI=true, where the file fails: CI must run them.
+ */
+import pg from 'pg';
+
+export interface TestDatabase {
+  /** Why the PostgreSQL tests of this file skip (no server), else undefined. */
+  readonly skip: string | undefined;
+  /** postgres://…/jobq_t_… of this file's database. */
+  readonly url: string;
+  readonly name: string;
+  /** The server's URL with another database (`postgres` for server-wide statements). */
+  urlFor(database: string): string;
+  /** Runs one statement in this file's database on a connection of its own. */
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Row[]>;
+  /** Drops the database, ending whatever is connected to it (idempotent). */
+  drop(): Promise<void>;
+}
+
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const NAME_PREFIX = 'jobq_t_';
+
+function serverUrl(): URL {
+  return new URL(process.env['JOBQ_TEST_DATABASE_URL'] || DEFAULT_URL);
+}
+
+function withDatabase(url: URL, database: string): string {
+  const copy = new URL(url.href);
+  copy.pathname = `/${database}`;
+  return copy.href;
+}
+
+/** The server's address without user or password, for the skip line. */
+function address(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+async function run<Row extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<Row>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Drops the test databases whose process is gone. */
+async function dropAbandoned(admin: string): Promise<void> {
+  const rows = await run<{ datname: string }>(admin, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`${NAME_PREFIX}%`]);
+  for (const { datname } of rows) {
+    const pid = Number(/^jobq_t_(\d+)_/.exec(datname)?.[1]);
+    if (Number.isInteger(pid) && !isAlive(pid)) await run(admin, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+/** A fresh database for this test file, or `skip` when there is no server (a failure under CI=true). */
+export async function testDatabase(): Promise<TestDatabase> {
+  const server = serverUrl();
+  const admin = withDatabase(server, server.pathname.slice(1) || 'postgres');
+  const name = `${NAME_PREFIX}${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const url = withDatabase(server, name);
+  let skip: string | undefined;
+  try {
+    await dropAbandoned(admin);
+    await run(admin, `CREATE DATABASE "${name}"`);
+  } catch (err) {
+    const why = `no PostgreSQL server at ${address(server)} (${(err as Error).message || (err as NodeJS.ErrnoException).code}); set JOBQ_TEST_DATABASE_URL`;
+    if (process.env['CI'] === 'true') throw new Error(`${why} (CI=true: the PostgreSQL tests must run)`, { cause: err });
+    skip = why;
+  }
+  let dropped: Promise<void> | undefined;
+  return {
+    skip,
+    url,
+    name,
+    urlFor: (database) => withDatabase(server, database),
+    query: (text, values) => run(url, text, values),
+    drop() {
+      if (skip !== undefined) return Promise.resolve();
+      dropped ??= run(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => undefined);
+      return dropped;
+    },
+  };
+}
