@@ -43,7 +43,7 @@ describe("jobq's secrets and the tasks it runs", () => {
     assert.equal(push.code, 0, push.stderr);
     const worker = await runCli([spec, 'worker', '--max-consecutive-failures', '5'], { env });
     assert.equal(worker.code, 0, worker.stderr);
-    assert.match(worker.stderr, /JOBQ_TASK_ID=[0-9a-f]{32}/, 'the task listed its environment');
+    assert.match(worker.stdout + worker.stderr, /JOBQ_TASK_ID=[0-9a-f]{32}/, 'the task listed its environment');
     assertNoSecret(worker.stdout + worker.stderr, "the worker's output");
     const dlq = await runCli([spec, 'dlq', 'list', '--json'], { env });
     assert.match(dlq.stdout, /JOBQ_TASK_ID=[0-9a-f]{32}/, 'the output tail holds the environment');
@@ -57,7 +57,7 @@ describe("jobq's secrets and the tasks it runs", () => {
     assert.equal((await runCli([spec, 'push', '-c', cmd, '-e', 'AZURE_CLIENT_SECRET=the-task-own'], { env })).code, 0);
     const worker = await runCli([spec, 'worker'], { env });
     assert.equal(worker.code, 0, worker.stderr);
-    assert.match(worker.stderr, /secret=the-task-own pg=unset/);
+    assert.match(worker.stdout + worker.stderr, /secret=the-task-own pg=unset/);
   });
 
   it("a function task's process.env holds none of them", async () => {
@@ -82,16 +82,16 @@ describe("jobq's secrets and the tasks it runs", () => {
     assert.ok(cmdline.includes(file) && !cmdline.includes(accountKey), 'the command line names the file, not the key');
     const exit = await worker.exited;
     assert.equal(exit.code, 0, exit.stderr);
-    assert.match(exit.stderr, /JOBQ_TASK_ID=/);
+    assert.match(exit.stdout + exit.stderr, /JOBQ_TASK_ID=/);
     assertNoSecret(exit.stdout + exit.stderr, "the task's environment");
 
     const viaEnv = { ...noKey, JOBQ_CONNECTION_STRING_FILE: file };
     assert.equal((await runCli([spec, 'push', '-c', 'env'], { env: viaEnv })).code, 0);
     const second = await runCli([spec, 'worker'], { env: viaEnv });
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stderr, /JOBQ_TASK_ID=/);
+    assert.match(second.stdout + second.stderr, /JOBQ_TASK_ID=/);
     assertNoSecret(second.stdout + second.stderr, "the task's environment");
-    assert.ok(!second.stderr.includes(file), 'nor where the key is');
+    assert.ok(!(second.stdout + second.stderr).includes(file), 'nor where the key is');
   });
 
   it('a connection string file that cannot be read, or is empty: one line, exit 2', async () => {
