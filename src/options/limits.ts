@@ -9,7 +9,7 @@
  */
 export const countLimits = {
   /** Task slots in one worker process, each a child process or a thread (`worker -n`, `bench --concurrency`). */
-  numWorkers: 1024,
+  numWorkers: 4096,
   /** `worker --max-consecutive-failures`. */
   maxConsecutiveFailures: 1_000_000,
   /** `--max-deliveries` and JOBQ_MAX_DELIVERIES. */

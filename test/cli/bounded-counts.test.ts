@@ -19,8 +19,8 @@ describe('absurd counts and durations: one line naming the bound, exit 2, nothin
   });
 
   const cases: BadInputCase[] = [
-    { name: 'a billion worker slots', args: ['local/bounds', 'worker', '-n', '1000000000'], pattern: /--num-workers.*less than or equal to 1024/ },
-    { name: 'one worker slot more than the bound', args: ['local/bounds', 'worker', '-n', '1025'], pattern: /--num-workers.*less than or equal to 1024/ },
+    { name: 'a billion worker slots', args: ['local/bounds', 'worker', '-n', '1000000000'], pattern: /--num-workers.*less than or equal to 4096/ },
+    { name: 'one worker slot more than the bound', args: ['local/bounds', 'worker', '-n', '4097'], pattern: /--num-workers.*less than or equal to 4096/ },
     {
       name: 'a huge --max-consecutive-failures',
       args: ['local/bounds', 'worker', '--max-consecutive-failures', '99999999999999999999'],
@@ -35,7 +35,7 @@ describe('absurd counts and durations: one line naming the bound, exit 2, nothin
       pattern: /--num-retries.*less than or equal to 1000000/,
     },
     { name: 'a huge downscale --nodes', args: ['local/bounds', 'downscale', '--nodes', '1000000000'], pattern: /--nodes.*less than or equal to 10000/ },
-    { name: 'a huge bench --concurrency', args: ['bench', '--concurrency', '1,1000000000'], pattern: /"1000000000" is not a worker count .* from 1 to 1024/ },
+    { name: 'a huge bench --concurrency', args: ['bench', '--concurrency', '1,1000000000'], pattern: /"1000000000" is not a worker count .* from 1 to 4096/ },
     { name: 'a huge bench --tasks', args: ['bench', '--tasks', '1000000000'], pattern: /--tasks.*less than or equal to 1000000/ },
     {
       name: 'a visibility timeout of 999999999999 weeks',
