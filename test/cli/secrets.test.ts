@@ -94,6 +94,15 @@ describe("jobq's secrets and the tasks it runs", () => {
     assert.ok(!(second.stdout + second.stderr).includes(file), 'nor where the key is');
   });
 
+  // Needs '--conn-str-file' in src/cli/argv.ts's globalValueFlags, so that the entry point moves it as it moves --conn-str.
+  it('--conn-str-file before the spec, as every global flag may stand', { todo: 'argv.ts does not know --conn-str-file yet' }, async () => {
+    const file = path.join(home.home, 'connection-string-first');
+    writeFileSync(file, `${azurite.connectionString}\n`, { mode: 0o600 });
+    const size = await runCli(['--conn-str-file', file, 'devstoreaccount1/first', 'size'], { env: home.env });
+    assert.equal(size.code, 0, size.stderr);
+    assert.equal(size.stdout.trim(), '0');
+  });
+
   it('a connection string file that cannot be read, or is empty: one line, exit 2', async () => {
     const missing = path.join(home.home, 'no-such-file');
     assertOneErrorLine(await runCli(['x/queue', 'size', '--conn-str-file', missing], { env: home.env }), 2, /cannot read the connection string file .*no-such-file \(--conn-str-file\): ENOENT/);
