@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'INVALID_TASK'
   | 'TASK_TOO_LARGE'
   | 'BACKEND'
+  | 'UNSAFE_PATH'
   | 'PUSH_INCOMPLETE'
   | 'EMPTY_QUEUE';
 
@@ -70,6 +71,17 @@ export class BackendError extends JobqError {
     super('BACKEND', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BackendError';
     this.permanent = options?.permanent ?? false;
+  }
+}
+
+/**
+ * A folder or file jobq keeps its state in (JOBQ_HOME, the PID folder) that
+ * another user could write to, or that is not this user's: jobq refuses it.
+ */
+export class UnsafePathError extends JobqError {
+  constructor(message: string) {
+    super('UNSAFE_PATH', message);
+    this.name = 'UnsafePathError';
   }
 }
 

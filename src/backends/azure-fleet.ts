@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { BackendError, errorMessage } from '../errors.js';
+import { requestDeadline, timedOut } from './azure-deadline.js';
 import {
   noOutcomes,
   readWorkerRow,
@@ -80,17 +81,22 @@ export class FleetTable {
     return this.refused !== undefined;
   }
 
-  /** Runs `fn` on the table; a 403 turns the table off and rejects with one clear error. */
-  async call<T>(action: string, fn: (client: TableClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on the table with a deadline (azure-deadline.ts) for its
+   * requests; a 403 turns the table off and rejects with one clear error.
+   */
+  async call<T>(action: string, fn: (client: TableClient, abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.refused) throw this.refused;
+    const deadline = requestDeadline();
     try {
       this.client ??= this.open().then(async (client) => {
-        await client.createTable();
+        await client.createTable({ abortSignal: deadline });
         return client;
       });
-      return await fn(await this.client);
-    } catch (err) {
+      return await fn(await this.client, deadline);
+    } catch (caught) {
       this.client = undefined;
+      const err = timedOut(caught, deadline);
       const { statusCode: status, code } = err as { statusCode?: number; code?: string };
       const detail = status === undefined ? errorMessage(err).split('\n')[0] : `HTTP ${status}${code ? ` ${code}` : ''}`;
       if (status === 403) {
@@ -113,19 +119,33 @@ export class FleetTable {
     }
     for (const group of byPartition.values()) {
       for (let start = 0; start < group.length; start += maxTransaction) {
-        await this.call('write', (client) => client.submitTransaction(group.slice(start, start + maxTransaction)));
+        await this.call('write', (client, abortSignal) =>
+          client.submitTransaction(group.slice(start, start + maxTransaction), { abortSignal }),
+        );
       }
     }
   }
 
-  /** Lists entities matching `filter`, each page in turn, until `visit` returns false. */
+  /**
+   * Lists entities matching `filter`, each page in turn, until `visit`
+   * returns false. Each page is a call of its own, with its own deadline: a
+   * long listing is not cut short, a stalled one is.
+   */
   async list<T extends object>(filter: string, visit: (entity: TableEntityResult<T>) => boolean, select?: string[]): Promise<void> {
-    await this.call('read', async (client) => {
-      const pages = client.listEntities<T>({ queryOptions: { filter, ...(select && { select }) } }).byPage({ maxPageSize: 1000 });
-      for await (const page of pages) {
-        for (const entity of page) if (!visit(entity)) return;
-      }
-    });
+    let continuationToken: string | undefined;
+    do {
+      const token = continuationToken;
+      const page = await this.call('read', async (client, abortSignal) => {
+        const pages = client
+          .listEntities<T>({ queryOptions: { filter, ...(select && { select }) }, abortSignal })
+          .byPage({ maxPageSize: 1000, ...(token !== undefined && { continuationToken: token }) });
+        const next = await pages.next();
+        return next.done === true ? undefined : next.value;
+      });
+      if (page === undefined) return;
+      for (const entity of page) if (!visit(entity)) return;
+      continuationToken = page.continuationToken;
+    } while (continuationToken !== undefined);
   }
 
   /** Deletes the entities `filter` matches, at most `max`; returns how many. */
@@ -313,8 +333,12 @@ export class AzureWorkerRows implements WorkerRowStore {
 
   async put(row: WorkerRow): Promise<void> {
     if (this.table.off) return;
-    await this.table.call('write the worker row', (client) =>
-      client.upsertEntity({ partitionKey: WORKER, rowKey: row.workerId, lastSeen: row.lastSeen, body: JSON.stringify(row) }, 'Replace'),
+    await this.table.call('write the worker row', (client, abortSignal) =>
+      client.upsertEntity(
+        { partitionKey: WORKER, rowKey: row.workerId, lastSeen: row.lastSeen, body: JSON.stringify(row) },
+        'Replace',
+        { abortSignal },
+      ),
     );
   }
 

@@ -12,10 +12,16 @@
  * deleted, or its queue) or 400 PopReceiptMismatch (someone else received it
  * since); both become LeaseLostError. Every other failure becomes a one-line
  * BackendError that names the queue, keeping the SDK's error as `cause`.
+ *
+ * Every operation has a deadline (azure-deadline.ts): a request to an
+ * endpoint that never answers gives the caller a BackendError (`no answer
+ * within …`), and it retries as for any outage. A queue that does not exist (404 QueueNotFound: it was
+ * deleted) is a permanent BackendError: waiting cannot bring it back.
  */
 import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptions } from '@azure/storage-queue';
 import { BackendError, type JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
 import { azureCredential } from './azure-credential.js';
+import { requestDeadline, timedOut } from './azure-deadline.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import { AzureHistory, AzureWorkerRows, FleetTable, fleetTableName, type TableOpener } from './azure-fleet.js';
 import type { HistoryStore, WorkerRowStore } from './fleet.js';
@@ -49,7 +55,13 @@ const MAX_VISIBILITY_SECONDS = 7 * 24 * 60 * 60;
  * waits 4 s and 12 s), so that a worker or the CLI reports an unreachable
  * account within seconds.
  */
-const retryOptions: StorageRetryOptions = { maxTries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
+const retryOptions: StorageRetryOptions = {
+  maxTries: 4,
+  retryDelayInMs: 1000,
+  maxRetryDelayInMs: 10_000,
+  // Sent to the service as its own time limit, so that it gives up before we do.
+  tryTimeoutInMs: 10_000,
+};
 
 /** Retries of the table calls (history, worker rows): as the queue's, short. */
 const tableRetryOptions = { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
@@ -144,7 +156,7 @@ class AzureQueue implements QueueStore {
   ) {}
 
   async create(): Promise<void> {
-    await this.call('create the queue', () => this.client.createIfNotExists());
+    await this.call('create the queue', (abortSignal) => this.client.createIfNotExists({ abortSignal }));
   }
 
   /**
@@ -159,11 +171,12 @@ class AzureQueue implements QueueStore {
     const sender = async (): Promise<void> => {
       while (failure === undefined && next < bodies.length) {
         const body = bodies[next++] as string;
+        const deadline = requestDeadline();
         try {
-          await this.client.sendMessage(body, { messageTimeToLive: -1 });
+          await this.client.sendMessage(body, { messageTimeToLive: -1, abortSignal: deadline });
           sent += 1;
         } catch (err) {
-          failure ??= err;
+          failure ??= timedOut(err, deadline);
         }
       }
     };
@@ -177,8 +190,8 @@ class AzureQueue implements QueueStore {
   async lease(max: number, visibilityMs: number): Promise<Lease[]> {
     const count = Math.min(Math.floor(max), capabilities.maxLeaseBatch);
     if (!(count >= 1)) return []; // also for NaN
-    const response = await this.call('lease', () =>
-      this.client.receiveMessages({ numberOfMessages: count, visibilityTimeout: visibilitySeconds(visibilityMs) }),
+    const response = await this.call('lease', (abortSignal) =>
+      this.client.receiveMessages({ numberOfMessages: count, visibilityTimeout: visibilitySeconds(visibilityMs), abortSignal }),
     );
     return response.receivedMessageItems.map((item) => ({
       messageId: item.messageId,
@@ -189,8 +202,8 @@ class AzureQueue implements QueueStore {
   }
 
   async extend(lease: Lease, visibilityMs: number): Promise<Lease> {
-    const response = await this.settle('extend', lease, () =>
-      this.client.updateMessage(lease.messageId, lease.token, undefined, visibilitySeconds(visibilityMs)),
+    const response = await this.settle('extend', lease, (abortSignal) =>
+      this.client.updateMessage(lease.messageId, lease.token, undefined, visibilitySeconds(visibilityMs), { abortSignal }),
     );
     if (response.popReceipt === undefined) {
       throw new BackendError(`${this.label}: extend of message ${lease.messageId} returned no pop receipt`);
@@ -199,7 +212,7 @@ class AzureQueue implements QueueStore {
   }
 
   async complete(lease: Lease): Promise<void> {
-    await this.settle('complete', lease, () => this.client.deleteMessage(lease.messageId, lease.token));
+    await this.settle('complete', lease, (abortSignal) => this.client.deleteMessage(lease.messageId, lease.token, { abortSignal }));
   }
 
   /**
@@ -211,13 +224,14 @@ class AzureQueue implements QueueStore {
    * task is there twice, which at-least-once allows.
    */
   async release(lease: Lease, body?: string): Promise<void> {
-    const copy = await this.call(`release message ${lease.messageId}`, () =>
-      this.client.sendMessage(body ?? lease.body, { messageTimeToLive: -1 }),
+    const copy = await this.call(`release message ${lease.messageId}`, (abortSignal) =>
+      this.client.sendMessage(body ?? lease.body, { messageTimeToLive: -1, abortSignal }),
     );
     try {
-      await this.settle('release', lease, () => this.client.deleteMessage(lease.messageId, lease.token));
+      await this.settle('release', lease, (abortSignal) => this.client.deleteMessage(lease.messageId, lease.token, { abortSignal }));
     } catch (err) {
-      await this.client.deleteMessage(copy.messageId, copy.popReceipt).catch(() => undefined);
+      const abortSignal = requestDeadline();
+      await this.client.deleteMessage(copy.messageId, copy.popReceipt, { abortSignal }).catch(() => undefined);
       throw err;
     }
   }
@@ -225,7 +239,7 @@ class AzureQueue implements QueueStore {
   async peek(max: number): Promise<PeekedMessage[]> {
     const count = Math.min(Math.floor(max), capabilities.maxPeek);
     if (!(count >= 1)) return []; // also for NaN
-    const response = await this.call('peek', () => this.client.peekMessages({ numberOfMessages: count }));
+    const response = await this.call('peek', (abortSignal) => this.client.peekMessages({ numberOfMessages: count, abortSignal }));
     return response.peekedMessageItems.map((item) => ({
       messageId: item.messageId,
       body: item.messageText,
@@ -234,30 +248,33 @@ class AzureQueue implements QueueStore {
   }
 
   async size(): Promise<number> {
-    const properties = await this.call('read the queue size', () => this.client.getProperties());
+    const properties = await this.call('read the queue size', (abortSignal) => this.client.getProperties({ abortSignal }));
     return properties.approximateMessagesCount ?? 0;
   }
 
   async clear(): Promise<void> {
-    await this.call('clear', () => this.client.clearMessages());
+    await this.call('clear', (abortSignal) => this.client.clearMessages({ abortSignal }));
   }
 
   private get label(): string {
     return `Azure queue ${this.name} (${this.where})`;
   }
 
-  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+  /** Runs one operation with its deadline (REQUEST_TIMEOUT_MS); its failure becomes a BackendError. */
+  private async call<T>(action: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = requestDeadline();
     try {
-      return await run();
+      return await run(deadline);
     } catch (err) {
-      throw this.failure(action, err);
+      throw this.failure(action, timedOut(err, deadline));
     }
   }
 
   /** Like `call`, for an operation on a lease: a stale pop receipt is LeaseLostError. */
-  private async settle<T>(action: string, lease: Lease, run: () => Promise<T>): Promise<T> {
+  private async settle<T>(action: string, lease: Lease, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = requestDeadline();
     try {
-      return await run();
+      return await run(deadline);
     } catch (err) {
       if (err instanceof RestError && isStaleReceipt(err)) {
         throw new LeaseLostError(
@@ -265,12 +282,19 @@ class AzureQueue implements QueueStore {
           { cause: err },
         );
       }
-      throw this.failure(`${action} message ${lease.messageId}`, err);
+      throw this.failure(`${action} message ${lease.messageId}`, timedOut(err, deadline));
     }
   }
 
   private failure(action: string, err: unknown): JobqError {
     if (isJobqError(err)) return err;
+    if (err instanceof RestError && err.statusCode === 404 && err.code === 'QueueNotFound') {
+      return new BackendError(
+        `${this.label}: ${action} failed: the queue does not exist (HTTP 404 QueueNotFound): it was deleted; ` +
+          'create it again (jobq push does) and restart',
+        { cause: err, permanent: true },
+      );
+    }
     return new BackendError(`${this.label}: ${action} failed: ${describe(err)}`, { cause: err });
   }
 }

@@ -4,7 +4,7 @@ import { openSqliteBackend } from './sqlite.js';
 
 /** Connects to the backend a parsed spec names. The Azure SDK and pg load only when needed (the SDK costs ~200 ms). */
 export async function openBackend(target: QueueTarget): Promise<Backend> {
-  if (target.kind === 'local') return openSqliteBackend(target.file);
+  if (target.kind === 'local') return openSqliteBackend(target.file, { allowSharedHome: target.allowSharedHome ?? false });
   if (target.kind === 'postgres') {
     const { openPostgresBackend } = await import('./postgres/backend.js');
     return openPostgresBackend(target.connection);

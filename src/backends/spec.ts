@@ -3,10 +3,12 @@
  * connection string, `pg/NAME` and `postgres://HOST/DATABASE/NAME`
  * (PostgreSQL), and `sb://NAMESPACE/NAME` (not yet supported).
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { parseUrl, resolveConnection, type PostgresConnection } from './postgres/connection.js';
+import { ALLOW_SHARED_HOME_ENV } from './sqlite-files.js';
 
 /** Suffixes jobq appends to a queue name for its companion queues. */
 export const DEAD_LETTER_SUFFIX = '-failed';
@@ -15,14 +17,26 @@ export const CONTROL_SUFFIX = '-control';
 export const MAX_QUEUE_NAME_LENGTH = 63 - CONTROL_SUFFIX.length;
 
 export type QueueTarget =
-  | { readonly kind: 'local'; readonly name: string; readonly file: string }
+  | {
+      readonly kind: 'local';
+      readonly name: string;
+      readonly file: string;
+      /** JOBQ_ALLOW_SHARED_HOME=1: use a home other users can write to, or that is not ours (sqlite-files.ts). */
+      readonly allowSharedHome?: boolean;
+    }
   | { readonly kind: 'azure-account'; readonly name: string; readonly account: string }
   | { readonly kind: 'azure-connection-string'; readonly name: string; readonly connectionString: string }
   | { readonly kind: 'postgres'; readonly name: string; readonly connection: PostgresConnection };
 
 export interface SpecEnvironment {
-  /** `--conn-str` or JOBQ_CONNECTION_STRING. */
+  /** An Azure Storage connection string (`--conn-str`); default JOBQ_CONNECTION_STRING. */
   connectionString?: string | undefined;
+  /**
+   * A file that holds it (`--conn-str-file`), so that the key is on no command
+   * line; default JOBQ_CONNECTION_STRING_FILE. Precedence: `connectionString`,
+   * `connectionStringFile`, JOBQ_CONNECTION_STRING, JOBQ_CONNECTION_STRING_FILE.
+   */
+  connectionStringFile?: string | undefined;
   /** `--db-url`: the PostgreSQL database of `pg/NAME` (else JOBQ_DATABASE_URL, DATABASE_URL, the PG* variables). */
   databaseUrl?: string | undefined;
   env?: NodeJS.ProcessEnv;
@@ -84,6 +98,28 @@ export function specFromEnvironment(given: string | undefined, env: NodeJS.Proce
   return spec;
 }
 
+/** The connection string given, directly or in a file, by the precedence of SpecEnvironment; undefined for none. */
+function resolveConnectionString(options: SpecEnvironment, env: NodeJS.ProcessEnv): string | undefined {
+  if (options.connectionString) return options.connectionString;
+  if (options.connectionStringFile) return readConnectionStringFile(options.connectionStringFile, '--conn-str-file');
+  if (env['JOBQ_CONNECTION_STRING']) return env['JOBQ_CONNECTION_STRING'];
+  const file = env['JOBQ_CONNECTION_STRING_FILE'];
+  return file ? readConnectionStringFile(file, 'JOBQ_CONNECTION_STRING_FILE') : undefined;
+}
+
+/** The connection string in `file` (surrounding white space, such as a final newline, dropped). */
+function readConnectionStringFile(file: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the connection string file ${file} (${what}): ${(err as Error).message}`, { cause: err });
+  }
+  const connectionString = text.trim();
+  if (connectionString === '') throw new UsageError(`the connection string file ${file} (${what}) is empty`);
+  return connectionString;
+}
+
 /**
  * The PostgreSQL connection of `pg/NAME` (and of `jobq migrate`): `--db-url`,
  * else JOBQ_DATABASE_URL, else DATABASE_URL, else libpq's PG* variables.
@@ -125,12 +161,12 @@ function parsePostgresSpec(spec: string, env: NodeJS.ProcessEnv): QueueTarget {
 
 export function parseSpec(spec: string, options: SpecEnvironment = {}): QueueTarget {
   const env = options.env ?? process.env;
-  const connectionString = options.connectionString ?? env['JOBQ_CONNECTION_STRING'];
   // PostgreSQL specs name their backend outright: a connection string for Azure does not change them.
   if (spec.startsWith('pg/')) {
     return { kind: 'postgres', name: validateQueueName(spec.slice('pg/'.length)), connection: postgresConnection(options) };
   }
   if (/^postgres(ql)?:\/\//.test(spec)) return parsePostgresSpec(spec, env);
+  const connectionString = resolveConnectionString(options, env);
   if (spec.startsWith('sb://')) {
     throw new UsageError(`Azure Service Bus queues (${spec}) are not supported yet; use local/NAME or ACCOUNT/NAME`);
   }
@@ -151,7 +187,12 @@ export function parseSpec(spec: string, options: SpecEnvironment = {}): QueueTar
   const prefix = spec.slice(0, slash);
   const name = validateQueueName(spec.slice(slash + 1));
   if (prefix === 'local') {
-    return { kind: 'local', name, file: path.join(jobqHome(env), 'jobq.db') };
+    return {
+      kind: 'local',
+      name,
+      file: path.join(jobqHome(env), 'jobq.db'),
+      allowSharedHome: env[ALLOW_SHARED_HOME_ENV] === '1',
+    };
   }
   if (!accountPattern.test(prefix)) {
     throw new UsageError(

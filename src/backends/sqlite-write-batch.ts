@@ -15,8 +15,14 @@
  * transaction as a whole fails (the lock stayed busy past the busy timeout,
  * the commit failed, or an error made SQLite roll everything back), every
  * write of the batch rejects with that error: none of them happened.
+ *
+ * A full disk is the exception, because the write-ahead log itself can keep
+ * it full (sqlite-wal-space.ts): when a batch fails with SQLITE_FULL, the log
+ * gives its space back and the batch is tried once more; only if it fails
+ * again do its writes reject.
  */
 import type Database from 'better-sqlite3';
+import type { WalSpace } from './sqlite-wal-space.js';
 
 interface PendingWrite {
   readonly write: () => unknown;
@@ -34,7 +40,10 @@ export class SqliteWriteBatch {
   private readonly commitAll: Database.Transaction<(batch: PendingWrite[]) => void>;
   private readonly inSavepoint: Database.Transaction<(write: () => unknown) => unknown>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly space: WalSpace,
+  ) {
     // Made once: better-sqlite3 builds a wrapper per `transaction()` call. Called
     // inside a transaction, a transaction function runs as a savepoint.
     this.inSavepoint = db.transaction((write: () => unknown) => write());
@@ -77,15 +86,35 @@ export class SqliteWriteBatch {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    try {
-      this.commitAll.immediate(batch);
-    } catch (err) {
-      for (const pending of batch) pending.reject(err);
+    let failure = this.commit(batch);
+    if (failure !== undefined && isDiskFull(failure) && this.space.reclaim()) failure = this.commit(batch);
+    if (failure !== undefined) {
+      for (const pending of batch) pending.reject(failure);
       return;
     }
+    this.space.committed();
     for (const pending of batch) {
       if (pending.ok) pending.resolve(pending.outcome);
       else pending.reject(pending.outcome);
     }
   }
+
+  /** Runs the batch in one transaction; the error that rolled it all back, or undefined once committed. */
+  private commit(batch: PendingWrite[]): unknown {
+    for (const pending of batch) {
+      pending.ok = false;
+      pending.outcome = undefined;
+    }
+    try {
+      this.commitAll.immediate(batch);
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  }
+}
+
+/** SQLite's code for a write that found no room (`database or disk is full`). */
+function isDiskFull(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
 }

@@ -12,14 +12,15 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { BackendError, LeaseLostError } from '../errors.js';
+import { BackendError, LeaseLostError, isJobqError } from '../errors.js';
 import type { AtomicPush, Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import type { HistoryStore, WorkerRowStore } from './fleet.js';
+import { DatabaseFileWatch, prepareDatabaseFiles } from './sqlite-files.js';
 import { fleetSchema, SqliteFleet, type SqliteAccess } from './sqlite-fleet.js';
 import { SqliteAtomicPush, SqlitePushStatements, stagedPushesSchema, sweepStagedPushes } from './sqlite-push.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
+import { WalSpace } from './sqlite-wal-space.js';
 
 const capabilities: BackendCapabilities = {
   maxLeaseBatch: 256,
@@ -82,13 +83,23 @@ function isCorruption(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
 
-/** Opens (creating if needed, owner-only) the SQLite file at `file`. */
-export function openSqliteBackend(file: string): Backend {
+/** File system errors that retrying cannot mend (a home below a regular file, or not ours to write). */
+const permanentFsErrors = new Set(['ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * Opens (creating if needed, owner-only) the SQLite file at `file`, after
+ * checking that its folder and file are this user's (sqlite-files.ts).
+ */
+export function openSqliteBackend(file: string, options: { allowSharedHome?: boolean } = {}): Backend {
   let db: Database.Database;
+  let watch: DatabaseFileWatch;
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    // Create the file ourselves so that it is owner-only from the first byte.
-    closeSync(openSync(file, 'a', 0o600));
+    prepareDatabaseFiles(file, { allowSharedHome: options.allowSharedHome ?? false });
+  } catch (err) {
+    if (isJobqError(err)) throw err;
+    throw cannotOpen(file, err, permanentFsErrors.has((err as NodeJS.ErrnoException).code ?? ''));
+  }
+  try {
     db = new Database(file);
     // The busy timeout first: switching to WAL takes a lock another process may hold.
     db.pragma('busy_timeout = 10000');
@@ -96,13 +107,15 @@ export function openSqliteBackend(file: string): Backend {
     db.pragma('synchronous = NORMAL');
     db.exec(schema + stagedPushesSchema);
     db.exec(fleetSchema);
+    watch = new DatabaseFileWatch(file);
   } catch (err) {
-    throw new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, {
-      cause: err,
-      permanent: isCorruption(err),
-    });
+    throw cannotOpen(file, err, isCorruption(err));
   }
-  return new SqliteBackend(db, file);
+  return new SqliteBackend(db, file, watch);
+}
+
+function cannotOpen(file: string, err: unknown, permanent: boolean): BackendError {
+  return new BackendError(`cannot open the local queue database ${file}: ${(err as Error).message}`, { cause: err, permanent });
 }
 
 class SqliteBackend implements Backend {
@@ -116,9 +129,10 @@ class SqliteBackend implements Backend {
   constructor(
     private readonly db: Database.Database,
     file: string,
+    private readonly watch: DatabaseFileWatch,
   ) {
     this.description = `local:${file}`;
-    this.writes = new SqliteWriteBatch(db);
+    this.writes = new SqliteWriteBatch(db, new WalSpace(db, path.dirname(file)));
     this.pushStatements = new SqlitePushStatements(db);
     this.statements = {
       insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
@@ -146,7 +160,7 @@ class SqliteBackend implements Backend {
   }
 
   queue(name: string): QueueStore {
-    return new SqliteQueue(name, this.statements, this.pushStatements, this.writes);
+    return new SqliteQueue(name, this.statements, this.pushStatements, this.writes, this.watch);
   }
 
   history(name: string): HistoryStore {
@@ -191,16 +205,25 @@ class SqliteQueue implements QueueStore {
     private readonly sql: Statements,
     private readonly pushSql: SqlitePushStatements,
     private readonly writes: SqliteWriteBatch,
+    private readonly file: DatabaseFileWatch,
   ) {}
 
   /** Runs `fn` in the next batch of writes (one IMMEDIATE transaction). */
   private write<T>(fn: () => T): Promise<T> {
+    this.assertFileInPlace();
     return this.written(this.writes.run(fn));
   }
 
   /** As `write`, for an `fn` that runs a single statement. */
   private writeStatement<T>(fn: () => T): Promise<T> {
+    this.assertFileInPlace();
     return this.written(this.writes.runStatement(fn));
+  }
+
+  /** A database deleted or replaced while in use is a permanent failure (DatabaseFileWatch). */
+  private assertFileInPlace(): void {
+    const problem = this.file.problem();
+    if (problem !== undefined) throw new BackendError(`local queue ${this.name}: ${problem}`, { permanent: true });
   }
 
   /** A write's result, with SQLite errors turned into BackendError. */
@@ -214,6 +237,7 @@ class SqliteQueue implements QueueStore {
   }
 
   private read<T>(fn: () => T): T {
+    this.assertFileInPlace();
     try {
       return fn();
     } catch (err) {

@@ -6,7 +6,8 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import type { PostgresConnection } from '../backends/postgres/connection.js';
 import { parseSpec, postgresConnection, specFromEnvironment, type QueueTarget } from '../backends/spec.js';
-import { UsageError } from '../errors.js';
+import { retryThroughOutages } from '../backends/outage-retry.js';
+import { errorMessage, UsageError } from '../errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log/logger.js';
 import type { TextSink } from '../log/task-output.js';
 import { exitCodeForError } from '../exit-codes.js';
@@ -24,7 +25,14 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
 export interface QueueFlags {
   queue?: string | undefined;
   'conn-str'?: string | undefined;
+  'conn-str-file'?: string | undefined;
   'db-url'?: string | undefined;
+}
+
+/** How a command opens its queue. */
+export interface OpenOptions {
+  /** Wait out a storage outage at start-up, telling this logger (the worker, pull and push do); default: fail at once. */
+  readonly retryOutages?: Logger;
 }
 
 export abstract class JobqCommand extends Command {
@@ -42,9 +50,18 @@ export abstract class JobqCommand extends Command {
         'JOBQ_DATABASE_URL to this flag when the URL holds a password: command lines show in ps.',
       helpGroup: 'GLOBAL',
     }),
+    // No `env` here: spec.ts reads JOBQ_CONNECTION_STRING and JOBQ_CONNECTION_STRING_FILE, after both flags.
     'conn-str': Flags.string({
-      summary: 'Azure Storage connection string (Azurite: UseDevelopmentStorage=true).',
-      env: 'JOBQ_CONNECTION_STRING',
+      summary: 'Azure Storage connection string (Azurite: UseDevelopmentStorage=true); env JOBQ_CONNECTION_STRING.',
+      description:
+        'Any user of this machine can read a command line (ps): prefer --conn-str-file or the environment. ' +
+        "The connection string never reaches a task's environment.",
+      exclusive: ['conn-str-file'],
+      helpGroup: 'GLOBAL',
+    }),
+    'conn-str-file': Flags.string({
+      summary:
+        'File that holds the Azure Storage connection string, so the key is on no command line; env JOBQ_CONNECTION_STRING_FILE.',
       helpGroup: 'GLOBAL',
     }),
     'log-format': Flags.option({
@@ -66,12 +83,20 @@ export abstract class JobqCommand extends Command {
 
   /** The logger for the parsed global flags. */
   protected makeLogger(flags: { 'log-format': LogFormat; 'log-level': LogLevel }, destination?: TextSink): Logger {
-    return createLogger({
+    const logger = createLogger({
       format: flags['log-format'],
       level: flags['log-level'],
       color: process.stderr.isTTY && !readEnvironment().noColor,
       ...(destination === undefined ? {} : { destination }),
     });
+    if (this.argv.some((token) => token === '--conn-str' || token.startsWith('--conn-str='))) {
+      logger.warn(
+        { event: 'secret_on_command_line' },
+        '--conn-str puts the storage key on the command line, where any user of this machine can read it; ' +
+          'use --conn-str-file or JOBQ_CONNECTION_STRING',
+      );
+    }
+    return logger;
   }
 
   /** What the worker and pull commands give a worker: where task output goes, and how long a task's description may be in a log line. */
@@ -100,6 +125,7 @@ export abstract class JobqCommand extends Command {
     if (this.target === undefined) {
       this.target = parseSpec(specFromEnvironment(flags.queue), {
         connectionString: flags['conn-str'],
+        connectionStringFile: flags['conn-str-file'],
         databaseUrl: flags['db-url'],
       });
       withholdDatabasePassword(this.target);
@@ -117,14 +143,28 @@ export abstract class JobqCommand extends Command {
     return target.connection;
   }
 
-  /** Opens the queue named by the spec. */
-  protected async openQueue(flags: QueueFlags): Promise<JobQueue> {
-    return JobQueue.open(this.queueTarget(flags));
+  /**
+   * Opens the queue named by the spec. With `options.retryOutages` (the
+   * logger to tell), a storage outage at start-up (unreachable, not
+   * answering, 429, 503) is waited out, with a line about each failure, as a
+   * running worker waits; otherwise it fails at once.
+   */
+  protected async openQueue(flags: QueueFlags, options: OpenOptions = {}): Promise<JobQueue> {
+    const target = this.queueTarget(flags);
+    const logger = options.retryOutages;
+    if (logger === undefined) return JobQueue.open(target);
+    return retryThroughOutages(() => JobQueue.open(target), {
+      onRetry: (err, delayMs) =>
+        logger.error(
+          { event: 'backend_error', retry_in_ms: delayMs },
+          `cannot reach the queue: ${errorMessage(err)}; retrying in ${delayMs} ms`,
+        ),
+    });
   }
 
-  /** Runs `fn` with the queue open, closing it whatever happens. */
-  protected async withQueue<T>(flags: QueueFlags, fn: (queue: JobQueue) => Promise<T>): Promise<T> {
-    const queue = await this.openQueue(flags);
+  /** Runs `fn` with the queue open (see openQueue), closing it whatever happens. */
+  protected async withQueue<T>(flags: QueueFlags, fn: (queue: JobQueue) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+    const queue = await this.openQueue(flags, options);
     try {
       return await fn(queue);
     } finally {

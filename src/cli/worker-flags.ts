@@ -1,24 +1,32 @@
 /** Flags shared by `worker` and `pull`: how tasks run (SPEC §5). */
 import { Flags } from '@oclif/core';
 import { UsageError } from '../errors.js';
-import { formatDuration, parseDuration } from '../options/duration.js';
+import { formatDuration, MAX_DURATION_MS, MAX_TIMER_MS, parseDuration } from '../options/duration.js';
+import { countLimits } from '../options/limits.js';
 import { fleetDefaults, type FleetOptions } from '../worker/fleet-options.js';
 import type { MetricsOptions } from '../metrics/options.js';
 import { loopDefaults, type LoopOptions } from '../worker/options.js';
 
-/** A duration flag; `minMs` refuses shorter ones with a message that names the flag. */
-const duration = (name: string, minMs = 0) =>
+/** The longest lease: Azure's longest visibility timeout, 7 days. */
+const MAX_VISIBILITY_MS = 7 * 86_400_000;
+
+/**
+ * A duration flag; durations outside [minMs, maxMs] are refused with a
+ * message that names the flag and the bound. The default maximum is a
+ * timer's (MAX_TIMER_MS, 24 days).
+ */
+const duration = (name: string, minMs = 0, maxMs = MAX_TIMER_MS) =>
   Flags.custom<number>({
     parse: async (text) => {
-      const ms = parseDuration(text, name);
+      const ms = parseDuration(text, name, maxMs);
       if (ms < minMs) throw new UsageError(`invalid ${name} "${text}": must be at least ${formatDuration(minMs)}`);
       return ms;
     },
   });
 
 export const runFlags = {
-  'visibility-timeout': duration('--visibility-timeout', 1000)({
-    summary: 'How long a leased task stays invisible to other workers (<integer>[smhdw]).',
+  'visibility-timeout': duration('--visibility-timeout', 1000, MAX_VISIBILITY_MS)({
+    summary: 'How long a leased task stays invisible to other workers (<integer>[smhdw], 1s to 7d).',
     default: loopDefaults.visibilityTimeoutMs,
     defaultHelp: async () => '10m',
   }),
@@ -32,18 +40,20 @@ export const runFlags = {
     description: 'Releases and retries reset the count. Env JOBQ_MAX_DELIVERIES.',
     defaultHelp: async () => String(loopDefaults.maxDeliveries),
     min: 1,
+    max: countLimits.maxDeliveries,
   }),
   proc: Flags.string({ summary: 'Task type that runs each task.', default: 'shell' }),
   history: Flags.boolean({
     summary: "Record each finished attempt in the queue's history (env JOBQ_HISTORY; default on).",
     allowNo: true,
   }),
-  'history-retention': duration('--history-retention', 60_000)({
+  'history-retention': duration('--history-retention', 60_000, MAX_DURATION_MS)({
     summary: 'Keep attempts in the history this long (<integer>[smhdw]; env JOBQ_HISTORY_RETENTION, default 7d).',
   }),
   'history-max-attempts': Flags.integer({
     summary: `Keep at most this many attempts per queue (env JOBQ_HISTORY_MAX_ATTEMPTS, default ${fleetDefaults.historyMaxAttempts}).`,
     min: 1,
+    max: countLimits.historyMaxAttempts,
   }),
   'worker-row-interval': duration('--worker-row-interval')({
     summary: "Rewrite this worker's live row this often; 0 for none (<integer>[smhdw]; env JOBQ_WORKER_ROW_INTERVAL, default 5s).",
@@ -80,14 +90,21 @@ export function runOptions(flags: {
 
 export const workerFlags = {
   ...runFlags,
-  'num-workers': Flags.integer({ char: 'n', summary: 'Task slots in this process.', default: 1, min: 1 }),
+  'num-workers': Flags.integer({
+    char: 'n',
+    summary: `Task slots in this process (at most ${countLimits.numWorkers}).`,
+    default: 1,
+    min: 1,
+    max: countLimits.numWorkers,
+  }),
   'max-consecutive-failures': Flags.integer({
     summary: 'Stop (exit 1) when consecutive failures exceed this.',
     default: loopDefaults.maxConsecutiveFailures,
     min: 0,
+    max: countLimits.maxConsecutiveFailures,
   }),
   'time-limit': duration('--time-limit')({
-    summary: 'Stop gracefully after this long (<integer>[smhdw]; env JOBQ_TIME_LIMIT, default 1d).',
+    summary: 'Stop gracefully after this long (<integer>[smhdw], at most 24d; env JOBQ_TIME_LIMIT, default 1d).',
   }),
   'wait-for-tasks': Flags.boolean({
     summary: 'On an empty queue, wait for new tasks instead of exiting (a standing fleet; until a stop or the time limit).',

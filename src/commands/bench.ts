@@ -6,14 +6,17 @@ import { JobqCommand } from '../cli/base-command.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import { progressBar, type Progress } from '../cli/progress.js';
 import { UsageError } from '../errors.js';
+import { countLimits } from '../options/limits.js';
 import type { JobQueue } from '../queue/job-queue.js';
 
 const concurrencyList = Flags.custom<number[]>({
   parse: async (text) =>
     text.split(',').map((item) => {
       const value = Number(item.trim());
-      if (!Number.isSafeInteger(value) || value < 1) {
-        throw new UsageError(`--concurrency: "${item}" is not a worker count (a comma-separated list of integers ≥ 1)`);
+      if (!Number.isSafeInteger(value) || value < 1 || value > countLimits.numWorkers) {
+        throw new UsageError(
+          `--concurrency: "${item}" is not a worker count (a comma-separated list of integers from 1 to ${countLimits.numWorkers})`,
+        );
       }
       return value;
     }),
@@ -37,9 +40,19 @@ export default class BenchCommand extends JobqCommand {
       summary: 'Worker slot counts to measure, comma-separated.',
       defaultHelp: async () => `${defaultConcurrencies().join(',')} (up to 4 per CPU)`,
     }),
-    seconds: Flags.integer({ summary: 'About how long the bench takes.', default: benchDefaults.seconds, min: 1 }),
-    repeat: Flags.integer({ summary: 'Runs of each kind and concurrency (their spread is the noise).', default: benchDefaults.repeats, min: 1 }),
-    tasks: Flags.integer({ summary: 'A fixed number of tasks per run, instead of runs sized by --seconds.', min: 1 }),
+    seconds: Flags.integer({
+      summary: 'About how long the bench takes.',
+      default: benchDefaults.seconds,
+      min: 1,
+      max: countLimits.benchSeconds,
+    }),
+    repeat: Flags.integer({
+      summary: 'Runs of each kind and concurrency (their spread is the noise).',
+      default: benchDefaults.repeats,
+      min: 1,
+      max: countLimits.benchRepeats,
+    }),
+    tasks: Flags.integer({ summary: 'A fixed number of tasks per run, instead of runs sized by --seconds.', min: 1, max: countLimits.benchTasks }),
     kind: Flags.option({ options: benchKinds, multiple: true, delimiter: ',', summary: 'Task kinds to measure.' })(),
     json: Flags.boolean({ summary: 'Print the report as one JSON object.', default: false }),
   };

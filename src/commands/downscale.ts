@@ -1,6 +1,10 @@
 import { Flags } from '@oclif/core';
 import { JobqCommand } from '../cli/base-command.js';
 import { parseDuration } from '../options/duration.js';
+import { countLimits } from '../options/limits.js';
+
+/** The longest --ttl: a year (it is a date in the message, not a timer). */
+const MAX_TTL_MS = 365 * 86_400_000;
 import { controlMessage } from '../signals/control-channel.js';
 
 export default class DownscaleCommand extends JobqCommand {
@@ -9,10 +13,10 @@ export default class DownscaleCommand extends JobqCommand {
     'Each worker takes at most one control message: with --drain it finishes its running tasks and exits (as SIGUSR1); ' +
     'otherwise it stops them, releases them to the queue and exits (as SIGUSR2). Messages nobody takes expire after --ttl.';
   static override flags = {
-    nodes: Flags.integer({ summary: 'How many workers to stop.', default: 1, min: 1 }),
+    nodes: Flags.integer({ summary: 'How many workers to stop.', default: 1, min: 1, max: countLimits.downscaleNodes }),
     drain: Flags.boolean({ summary: 'Let running tasks finish instead of stopping them.', default: false }),
-    ttl: Flags.custom<number>({ parse: async (text) => parseDuration(text, '--ttl') })({
-      summary: 'Drop control messages not taken within this time (<integer>[smhdw]).',
+    ttl: Flags.custom<number>({ parse: async (text) => parseDuration(text, '--ttl', MAX_TTL_MS) })({
+      summary: 'Drop control messages not taken within this time (<integer>[smhdw], at most 365d).',
       default: 3_600_000,
       defaultHelp: async () => '1h',
     }),

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { JobqCommand } from '../cli/base-command.js';
+import { countLimits } from '../options/limits.js';
 import { peekJson, peekJsonLines, peekText } from '../cli/peek-output.js';
 import { EmptyQueueError } from '../errors.js';
 
@@ -8,7 +9,7 @@ export default class PeekCommand extends JobqCommand {
   static override description =
     'An empty queue is an error (exit 1), as in ai4s-jobq. At most 32 tasks on Azure, 1000 on local/.';
   static override flags = {
-    number: Flags.integer({ char: 'n', summary: 'How many tasks to show.', default: 1, min: 1 }),
+    number: Flags.integer({ char: 'n', summary: 'How many tasks to show.', default: 1, min: 1, max: countLimits.shown }),
     json: Flags.boolean({
       summary: 'The messages as one JSON array, as ai4s-jobq prints them.',
       default: false,

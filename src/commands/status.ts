@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { JobqCommand } from '../cli/base-command.js';
 import { fleetStatus } from '../fleet/status.js';
 import { formatStatus } from '../fleet/status-format.js';
-import { parseDuration } from '../options/duration.js';
+import { MAX_TIMER_MS, parseDuration } from '../options/duration.js';
 import { sleep } from '../timers/sleep.js';
 
 export default class StatusCommand extends JobqCommand {
@@ -12,7 +12,7 @@ export default class StatusCommand extends JobqCommand {
   static override examples = ['<%= config.bin %> local/demo status', '<%= config.bin %> local/demo status --watch'];
   static override flags = {
     watch: Flags.boolean({ char: 'w', summary: 'Redraw every --interval until Ctrl-C.', default: false }),
-    interval: Flags.custom<number>({ parse: async (text) => parseDuration(text, '--interval') })({
+    interval: Flags.custom<number>({ parse: async (text) => parseDuration(text, '--interval', MAX_TIMER_MS) })({
       summary: 'How often --watch redraws (<integer>[smhdw]).',
       default: 2000,
       defaultHelp: async () => '2s',

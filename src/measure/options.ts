@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { UsageError } from '../errors.js';
+import { countLimits } from '../options/limits.js';
 import type { BenchRun } from './summary.js';
 
 export type BenchKind = 'shell' | 'function';
@@ -58,8 +59,10 @@ export const benchDefaults = {
 /** First guesses on Azure Storage: each task costs three round trips there. */
 export const remoteFirstRates = { shell: 40, function: 40 } as const satisfies Record<BenchKind, number>;
 
-function positive(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${name} must be an integer of at least 1, got ${value}`);
+function positive(value: number, name: string, max: number): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`${name} must be an integer from 1 to ${max}, got ${value}`);
+  }
   return value;
 }
 
@@ -67,18 +70,18 @@ export function resolveBenchOptions(options: BenchOptions): ResolvedBenchOptions
   const kinds = [...new Set(options.kinds ?? benchDefaults.kinds)];
   if (kinds.length === 0) throw new UsageError('kinds: give at least one task kind (shell, function)');
   const given = options.concurrencies ?? defaultConcurrencies();
-  const concurrencies = [...new Set(given.map((c) => positive(c, 'concurrency')))].sort((a, b) => a - b);
+  const concurrencies = [...new Set(given.map((c) => positive(c, 'concurrency', countLimits.numWorkers)))].sort((a, b) => a - b);
   if (concurrencies.length === 0) throw new UsageError('concurrency: give at least one worker count');
   const tasks: Partial<Record<BenchKind, number>> = {};
   for (const kind of benchKinds) {
     const count = options.tasks?.[kind];
-    if (count !== undefined) tasks[kind] = positive(count, 'tasks');
+    if (count !== undefined) tasks[kind] = positive(count, 'tasks', countLimits.benchTasks);
   }
   return {
     kinds,
     concurrencies,
-    repeats: positive(options.repeats ?? benchDefaults.repeats, 'repeats'),
-    seconds: positive(options.seconds ?? benchDefaults.seconds, 'seconds'),
+    repeats: positive(options.repeats ?? benchDefaults.repeats, 'repeats', countLimits.benchRepeats),
+    seconds: positive(options.seconds ?? benchDefaults.seconds, 'seconds', countLimits.benchSeconds),
     tasks,
     firstRates: { ...benchDefaults.firstRates, ...options.firstRates },
     signal: options.signal,

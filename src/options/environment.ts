@@ -8,8 +8,9 @@
  * Every field is undefined when its variable is unset or empty.
  */
 import { UsageError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_TIMER_MS, parseDuration } from './duration.js';
 import { flagFromEnv } from './flag.js';
+import { countLimits } from './limits.js';
 
 export interface JobqEnvironment {
   /** JOBQ_TIME_LIMIT: stop a worker gracefully after this long, ms. */
@@ -59,18 +60,20 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function duration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** A duration variable; one that becomes a timer is at most MAX_TIMER_MS (24 days), any other at most `maxMs`. */
+function duration(env: NodeJS.ProcessEnv, name: string, maxMs = MAX_TIMER_MS): number | undefined {
   const value = text(env, name);
-  return value === undefined ? undefined : parseDuration(value, name);
+  return value === undefined ? undefined : parseDuration(value, name, maxMs);
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, max: number): number | undefined {
   const value = text(env, name);
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
     throw new UsageError(`invalid ${name} "${value}": expected a positive integer`);
   }
+  if (number > max) throw new UsageError(`invalid ${name} "${value}": must be at most ${max}`);
   return number;
 }
 
@@ -102,7 +105,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): JobqEnvir
     killTimeoutMs: duration(env, 'JOBQ_KILL_TIMEOUT'),
     preemptionTimeoutMs: duration(env, 'JOBQ_PREEMPTION_TIMEOUT'),
     controlIntervalMs: duration(env, 'JOBQ_CONTROL_INTERVAL'),
-    maxDeliveries: positiveInteger(env, 'JOBQ_MAX_DELIVERIES'),
+    maxDeliveries: positiveInteger(env, 'JOBQ_MAX_DELIVERIES', countLimits.maxDeliveries),
     deterministicIds: deterministicIds(env),
     nativeSpawn: noNativeSpawn === undefined ? undefined : !noNativeSpawn,
     loginShell: flag(env, 'JOBQ_USE_LOGIN_SHELL'),
@@ -110,10 +113,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): JobqEnvir
     logLevel: text(env, 'JOBQ_LOG_LEVEL'),
     noColor: text(env, 'NO_COLOR') !== undefined,
     history: flagFromEnv(env, 'JOBQ_HISTORY'),
-    historyMaxAgeMs: duration(env, 'JOBQ_HISTORY_RETENTION'),
-    historyMaxAttempts: positiveInteger(env, 'JOBQ_HISTORY_MAX_ATTEMPTS'),
+    historyMaxAgeMs: duration(env, 'JOBQ_HISTORY_RETENTION', MAX_DURATION_MS),
+    historyMaxAttempts: positiveInteger(env, 'JOBQ_HISTORY_MAX_ATTEMPTS', countLimits.historyMaxAttempts),
     workerRowIntervalMs: duration(env, 'JOBQ_WORKER_ROW_INTERVAL'),
-    workerRowRetentionMs: duration(env, 'JOBQ_WORKER_ROW_RETENTION'),
+    workerRowRetentionMs: duration(env, 'JOBQ_WORKER_ROW_RETENTION', MAX_DURATION_MS),
     environmentName: text(env, 'JOBQ_ENVIRONMENT_NAME'),
     metricsPort: port(env, 'JOBQ_METRICS_PORT'),
     otlpEndpoint: text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'),

@@ -6,8 +6,8 @@ import { endLeftovers, parseStat, ProcessSession, readStat, sessionMembers } fro
 import { waitFor } from './shell-helpers.js';
 
 test('parseStat counts fields from the last ")", whatever the command name holds', () => {
-  const text = '4242 (a) b (c) d) S 1 4000 4100 0 -1 4194560 0 0\n';
-  assert.deepEqual(parseStat(4242, text), { pid: 4242, state: 'S', ppid: 1, pgrp: 4000, session: 4100 });
+  const text = '4242 (a) b (c) d) S 1 4000 4100 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 125801 3133440 382\n';
+  assert.deepEqual(parseStat(4242, text), { pid: 4242, state: 'S', ppid: 1, pgrp: 4000, session: 4100, startTime: 125801 });
   assert.equal(parseStat(1, 'garbage'), undefined);
 });
 

@@ -1,12 +1,13 @@
 import { Flags } from '@oclif/core';
 import { JobqCommand } from '../../cli/base-command.js';
+import { countLimits } from '../../options/limits.js';
 import { localTime } from '../../log/text-lines.js';
 import { deadLetterCommand } from '../../queue/dead-letters.js';
 
 export default class DlqListCommand extends JobqCommand {
   static override summary = 'Show tasks in the dead-letter queue NAME-failed, with their errors.';
   static override flags = {
-    number: Flags.integer({ char: 'n', summary: 'How many records to show.', default: 10, min: 1 }),
+    number: Flags.integer({ char: 'n', summary: 'How many records to show.', default: 10, min: 1, max: countLimits.shown }),
     json: Flags.boolean({ summary: 'One JSON record a line.', default: false }),
   };
 

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { withoutSecrets } from '../../backends/secrets.js';
 import { describeValue, errorMessage, UsageError } from '../../errors.js';
 import {
   isTaskReport,
@@ -208,6 +209,8 @@ class FunctionProcessor implements Processor {
       idleTimeout: idleTimeoutMs,
       concurrentTasksPerWorker: 1,
       workerData: setup,
+      // Threads share the process, so this only keeps the secrets out of their process.env (see the README).
+      env: withoutSecrets(process.env),
     });
     this.pool.on('message', (message: unknown) => {
       if (isThreadMessage(message)) this.tasks.get(message.key)?.onLog(message);

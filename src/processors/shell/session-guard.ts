@@ -14,6 +14,13 @@
  * and SIGKILL to all from the kill timeout on, until none is left. Without
  * /proc it signals each session's process group instead. After a normal end
  * nothing is listed and the guard just exits.
+ *
+ * Should the guard itself die while the worker runs (killed by someone, the
+ * OOM killer), the worker logs it and starts a new one, at most once a
+ * RESTART_INTERVAL_MS, and tells it every session still running: the worker
+ * keeps its own list of them for that. A session the spawn addon announced
+ * on the old guard's channel after it died is told to the new guard when
+ * the spawn reports it (`watch`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { announcementsTo, closeAnnouncements } from './session-spawn.js';
@@ -67,14 +74,32 @@ const GUARD = [
 
 /** How long `-ID` lines wait, to go out together. */
 const UNWATCH_DELAY_MS = 200;
+/** The shortest time between two starts of a guard: one that keeps dying is not restarted in a loop. */
+const RESTART_INTERVAL_MS = 1000;
+
+/** Where the addon announces a session: a channel, and which guard it leads to. */
+export interface AnnouncementChannel {
+  /** The file descriptor, or -1 for none. */
+  readonly fd: number;
+  /** Which start of the guard the channel belongs to. */
+  readonly generation: number;
+}
 
 export class SessionGuard {
   private guard: ChildProcess | undefined;
+  /** How many guards were started; a channel of an older one leads to a dead guard. */
+  private generation = 0;
+  private lastStart = Number.NEGATIVE_INFINITY;
+  private restartTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Every session running now, to tell a new guard. */
+  private readonly sessions = new Set<number>();
   /** `-ID` lines not yet written. */
   private pending: string[] = [];
   /** Where the spawn addon announces new sessions itself (see announcements()), or -1. */
   private announcementChannel = -1;
+  /** Channels of guards that died: closed only by close(), as a spawn under way may still write to one. */
+  private readonly retiredChannels: number[] = [];
 
   constructor(
     private readonly options: {
@@ -82,24 +107,34 @@ export class SessionGuard {
       readonly killTimeoutMs: number;
       /** Whether shells start through the spawn addon, which announces sessions itself. */
       readonly nativeSpawn: boolean;
+      /** Where a guard's death is reported, one line. */
+      readonly warn: (message: string) => void;
     },
   ) {}
 
   /**
    * A channel for the spawn addon (session-spawn.ts) to announce a session on
-   * as it starts it, before node hears of it; -1 when there is none. Valid
+   * as it starts it, before node hears of it; fd -1 when there is none. Valid
    * until close().
    */
-  announcements(): number {
-    if (this.closed || !this.options.nativeSpawn) return -1;
+  announcements(): AnnouncementChannel {
+    if (this.closed || !this.options.nativeSpawn) return { fd: -1, generation: this.generation };
     this.started();
-    return this.announcementChannel;
+    return { fd: this.announcementChannel, generation: this.generation };
   }
 
-  /** A task session started (its id is its shell's pid); at once: until the guard knows, it cannot stop it. */
-  watch(sessionId: number): void {
+  /**
+   * A task session started (its id is its shell's pid); at once: until the
+   * guard knows, it cannot stop it. `announcedOn`: the channel the addon
+   * already announced it on (nothing is written unless that guard has died since).
+   */
+  watch(sessionId: number, announcedOn?: AnnouncementChannel): void {
     if (this.closed) return;
-    this.started().stdin?.write(`+${sessionId}\n`);
+    this.sessions.add(sessionId);
+    const guard = this.started();
+    if (announcedOn === undefined || announcedOn.fd < 0 || announcedOn.generation !== this.generation) {
+      guard.stdin?.write(`+${sessionId}\n`);
+    }
   }
 
   /**
@@ -109,6 +144,7 @@ export class SessionGuard {
    */
   unwatch(sessionId: number): void {
     if (this.closed) return;
+    this.sessions.delete(sessionId);
     if (this.pending.length === 0) setTimeout(() => this.flush(), UNWATCH_DELAY_MS).unref();
     this.pending.push(`-${sessionId}`);
   }
@@ -117,19 +153,49 @@ export class SessionGuard {
   close(): void {
     this.flush();
     this.closed = true;
-    closeAnnouncements(this.announcementChannel);
+    clearTimeout(this.restartTimer);
+    for (const channel of [this.announcementChannel, ...this.retiredChannels]) closeAnnouncements(channel);
     this.announcementChannel = -1;
+    this.retiredChannels.length = 0;
     this.guard?.stdin?.end();
   }
 
-  /** The guard, started with the first task. */
+  /** The guard, started with the first task (or again after it died). */
   private started(): ChildProcess {
     if (this.guard === undefined) {
-      this.guard = startGuard(Math.ceil(this.options.killTimeoutMs / 100));
+      const guard = startGuard(Math.ceil(this.options.killTimeoutMs / 100));
+      this.guard = guard;
+      this.generation += 1;
+      this.lastStart = Date.now();
+      guard.once('exit', (code, signal) => this.died(guard, code, signal));
       // The pipe's fd: a net.Socket's handle has it; the addon writes to a copy.
-      this.announcementChannel = announcementsTo((this.guard.stdin as { _handle?: { fd?: number } } | null)?._handle?.fd);
+      this.announcementChannel = announcementsTo((guard.stdin as { _handle?: { fd?: number } } | null)?._handle?.fd);
     }
     return this.guard;
+  }
+
+  /** The guard exited: after close() that is its normal end; before, it was killed, and a new one takes over. */
+  private died(guard: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.closed || guard !== this.guard) return;
+    this.guard = undefined;
+    if (this.announcementChannel >= 0) this.retiredChannels.push(this.announcementChannel);
+    this.announcementChannel = -1;
+    const how = signal === null ? `with code ${code}` : `killed by ${signal}`;
+    const wait = Math.max(0, this.lastStart + RESTART_INTERVAL_MS - Date.now());
+    this.options.warn(
+      `the session guard (pid ${guard.pid}) exited ${how}; tasks would outlive a death of this worker: starting a new guard` +
+        (wait > 0 ? ` in ${wait} ms` : ''),
+    );
+    this.restartTimer = setTimeout(() => this.restart(), wait);
+    this.restartTimer.unref();
+  }
+
+  /** Starts a new guard and tells it every running session. */
+  private restart(): void {
+    if (this.closed || this.guard !== undefined) return;
+    const guard = this.started();
+    if (this.sessions.size > 0) guard.stdin?.write([...this.sessions].map((id) => `+${id}\n`).join(''));
+    this.options.warn(`new session guard (pid ${guard.pid}) watching ${this.sessions.size} running task session(s)`);
   }
 
   private flush(): void {

@@ -19,6 +19,8 @@ export interface ProcessStat {
   readonly ppid: number;
   readonly pgrp: number;
   readonly session: number;
+  /** When the process started, in clock ticks since boot: with the pid, it names one process. */
+  readonly startTime: number;
 }
 
 /** How often the SIGKILL follow-up re-scans for processes it has not yet seen die. */
@@ -31,9 +33,12 @@ const KILL_RESCAN_MS = 100;
 export function parseStat(pid: number, text: string): ProcessStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  const [state, ppid, pgrp, session] = text.slice(close + 2).split(' ');
-  if (state === undefined || session === undefined) return undefined;
-  return { pid, state, ppid: Number(ppid), pgrp: Number(pgrp), session: Number(session) };
+  const fields = text.slice(close + 2).split(' ');
+  // Fields 3 to 6 and 22 of proc(5), counted from the state.
+  const [state, ppid, pgrp, session] = fields;
+  const startTime = fields[19];
+  if (state === undefined || session === undefined || startTime === undefined) return undefined;
+  return { pid, state, ppid: Number(ppid), pgrp: Number(pgrp), session: Number(session), startTime: Number(startTime) };
 }
 
 /** A process's stat line, or undefined when it is gone (or /proc does not exist). */

@@ -33,6 +33,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextIteration } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
+import { SECRET_ENV_NAMES, withoutVariables } from '../../backends/secrets.js';
 import { errorMessage } from '../../errors.js';
 import { readEnvironment } from '../../options/environment.js';
 import { durationOption } from '../../options/validate.js';
@@ -41,7 +42,7 @@ import type { OutputStream, Processor, RunningTask, TaskContext, TaskOutcome } f
 import type { ShellChild, ShellExit, ShellLaunch } from './launch.js';
 import { loadNodePty, startPtyShell } from './pty.js';
 import { LeftoverSweeper, ProcessSession } from './session.js';
-import { SessionGuard } from './session-guard.js';
+import { SessionGuard, type AnnouncementChannel } from './session-guard.js';
 import { spawnInSession } from './session-spawn.js';
 
 export interface ShellProcessorOptions {
@@ -61,10 +62,18 @@ export interface ShellProcessorOptions {
   leftoverKillMs?: number;
   /** The environment every task starts from, before its own `env`; read when the processor is made. Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Variables of `env` that tasks do not get (a task whose own `env` sets one
+   * gets its value). Default: jobq's own secrets (backends/secrets.ts), such as
+   * the storage connection string and the database password.
+   */
+  withheldEnv?: readonly string[];
+  /** Where the processor reports trouble outside any task, one line each (a session guard that died and was replaced); default: process warnings. */
+  warn?: (message: string) => void;
 }
 
 type ResolvedShellOptions = { readonly [K in keyof ShellProcessorOptions]-?: Exclude<ShellProcessorOptions[K], undefined> } & {
-  /** `env` as a plain object, copied once: reading process.env is slow, and tasks start by the thousand. */
+  /** `env` without `withheldEnv`, as a plain object, copied once: reading process.env is slow, and tasks start by the thousand. */
   readonly taskEnv: Readonly<Record<string, string>>;
   /** bash from the PATH of `env`, else /bin/sh. */
   readonly shell: string;
@@ -94,8 +103,8 @@ function findShell(env: NodeJS.ProcessEnv): string {
 function resolveOptions(options: ShellProcessorOptions): ResolvedShellOptions {
   const env = options.env ?? process.env;
   const environment = readEnvironment(env);
-  const taskEnv: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) taskEnv[name] = value;
+  const withheldEnv = options.withheldEnv ?? SECRET_ENV_NAMES;
+  const taskEnv = withoutVariables(env, withheldEnv);
   taskEnv['PYTHONUNBUFFERED'] = '1';
   return {
     emulateTty: options.emulateTty ?? false,
@@ -104,6 +113,8 @@ function resolveOptions(options: ShellProcessorOptions): ResolvedShellOptions {
     killTimeoutMs: durationOption(options.killTimeoutMs ?? environment.killTimeoutMs ?? shellDefaults.killTimeoutMs, 'killTimeoutMs'),
     leftoverKillMs: durationOption(options.leftoverKillMs ?? shellDefaults.leftoverKillMs, 'leftoverKillMs'),
     env,
+    withheldEnv,
+    warn: options.warn ?? processWarning,
     taskEnv,
     shell: findShell(env),
   };
@@ -305,25 +316,30 @@ function startShellTask(
   const prepared = prepareLaunch(context, options);
   if ('error' in prepared) return settledTask({ ok: false, error: prepared.error });
   let starting: Promise<ShellChild>;
+  /** Where the addon announces the session, if it does. */
+  let channel: AnnouncementChannel | undefined;
   try {
-    starting = options.emulateTty
-      ? Promise.resolve(startPtyShell(prepared.launch, (line) => context.log(line, 'stdout')))
-      : startPipedShell(
-          prepared.launch,
-          (line, stream) => context.log(line, stream),
-          guard.announcements(),
-          options.nativeSpawn,
-        ).catch(notStarted);
+    if (options.emulateTty) {
+      starting = Promise.resolve(startPtyShell(prepared.launch, (line) => context.log(line, 'stdout')));
+    } else {
+      channel = guard.announcements();
+      const log = (line: string, stream: OutputStream): void => context.log(line, stream);
+      starting = startPipedShell(prepared.launch, log, channel.fd, options.nativeSpawn).catch(notStarted);
+    }
   } catch (err) {
     return settledTask({ ok: false, error: `cannot start the shell: ${errorMessage(err)}` });
   }
   const run = new ShellRun(starting, sweeper);
   void starting.then(({ pid: sessionId, announced }) => {
     if (sessionId === undefined) return;
-    if (!announced) guard.watch(sessionId);
+    guard.watch(sessionId, announced ? channel : undefined);
     void run.done.then(() => guard.unwatch(sessionId));
   });
   return run;
+}
+
+function processWarning(message: string): void {
+  process.emitWarning(message, { code: 'JOBQ_SHELL' });
 }
 
 /** A shell that could not be started. */

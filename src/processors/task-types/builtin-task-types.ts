@@ -11,7 +11,7 @@ export const builtinTaskTypes: readonly TaskTypeDefinition[] = [
   {
     name: 'shell',
     description: 'Run each task\'s "cmd" with bash in a session of its own (built in; -t for a pseudo-terminal).',
-    createProcessor: ({ emulateTty, killTimeoutMs }) => createShellProcessor({ emulateTty, killTimeoutMs }),
+    createProcessor: ({ emulateTty, killTimeoutMs, warn }) => createShellProcessor({ emulateTty, killTimeoutMs, ...(warn && { warn }) }),
   },
 ];
 
