@@ -44,12 +44,11 @@ import type { NoticeSource } from '../signals/notices/notice.js';
 import { jobqVersion } from '../version.js';
 import type { AttemptRecorder } from '../worker/attempt-record.js';
 import { resolveFleetOptions, type FleetOptions, type ResolvedFleetOptions } from '../worker/fleet-options.js';
-import { HistoryPruner } from '../worker/history-pruner.js';
 import { WorkerLoop, type WorkerStats } from '../worker/loop.js';
-import { WorkerRowReporter } from '../worker/worker-row.js';
 import { emitEvent, type EventLevel, type WorkerEventFields } from '../worker/worker-events.js';
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../metrics/options.js';
 import type { TelemetrySource } from '../metrics/source.js';
+import { startFleetRecords } from './worker-fleet.js';
 import { WorkerTelemetry } from './worker-telemetry.js';
 import { resolveLoopOptions, type LoopOptions, type ResolvedLoopOptions } from '../worker/options.js';
 import { queueParts, type QueueParts } from '../worker/queue-parts.js';
@@ -104,8 +103,6 @@ export class Worker {
   private readonly finalCleanups: CleanupStep[] = [];
   /** The preemption notices that stand (the stop a released task's history record names). */
   private readonly notices = new Set<NoticeSource>();
-  /** The kinds of fleet record whose failure was logged (once each). */
-  private readonly fleetWarned = new Set<string>();
   /** The metrics and telemetry the options ask for (src/metrics/). */
   private readonly telemetry: WorkerTelemetry;
 
@@ -183,57 +180,6 @@ export class Worker {
     };
   }
 
-  /** Logs a failure to write fleet records: a warning the first time for each kind, then at debug. */
-  private fleetFailed(kind: string, err: unknown): void {
-    const first = !this.fleetWarned.has(kind);
-    this.fleetWarned.add(kind);
-    const fields = { event: 'fleet_record_failed', kind };
-    const message = `cannot write the queue's ${kind}: ${errorMessage(err)}`;
-    if (first) this.logger.warn(fields, `${message}; the worker goes on without (said once)`);
-    else this.logger.debug(fields, message);
-  }
-
-  /** Starts the live row and the history's pruning, and adds their cleanup steps. */
-  private startFleetRecords(): void {
-    const fleet = this.queue.fleet;
-    const unsubscribe = fleet.onError((err, kind) => this.fleetFailed(kind, err));
-    const closing: CleanupStep[] = [
-      // Buffered attempts are written (remote backends) while their failures are still logged.
-      { name: 'history', run: () => fleet.flushHistory() },
-      { name: 'fleet error listener', run: unsubscribe },
-    ];
-    if (this.options.history && fleet.keepsHistory) {
-      const { historyMaxAgeMs: maxAgeMs, historyMaxAttempts: maxAttempts } = this.options;
-      const pruner = new HistoryPruner(fleet, { maxAgeMs, maxAttempts }, this.options.workerRowRetentionMs, (err) =>
-        this.fleetFailed('history', err),
-      );
-      pruner.start();
-      this.cleanups.push({ name: 'history pruning', run: () => pruner.stop() });
-    }
-    if (this.options.workerRowIntervalMs === 0 || !fleet.keepsWorkerRows) {
-      this.cleanups.push(...closing);
-      return;
-    }
-    const reporter = new WorkerRowReporter(
-      fleet,
-      {
-        workerId: this.id,
-        host: os.hostname(),
-        pid: process.pid,
-        slots: this.options.numWorkers,
-        version: jobqVersion,
-        environment: this.options.environmentName,
-        intervalMs: this.options.workerRowIntervalMs,
-        phase: () => this.phase,
-        running: () => this.parts.running(),
-        counts: () => ({ succeeded: this.loop.stats.succeeded, failed: this.loop.stats.failed }),
-      },
-      (err) => this.fleetFailed('worker rows', err),
-    );
-    reporter.start();
-    this.cleanups.push({ name: 'worker row', run: () => reporter.stop() }, ...closing);
-  }
-
   get stats(): Readonly<WorkerStats> {
     return this.loop.stats;
   }
@@ -303,16 +249,34 @@ export class Worker {
         );
       },
     });
-    const { sources, signals } = attachStopSources(
-      { broker: this.broker, queueName: this.queue.name, takeControl: () => this.queue.takeControl(), logger: this.logger },
-      this.options,
-    );
-    this.cleanups.push(...sources);
-    this.finalCleanups.push(...signals);
+    try {
+      attachStopSources(
+        { broker: this.broker, queueName: this.queue.name, takeControl: () => this.queue.takeControl(), logger: this.logger },
+        this.options,
+        { sources: this.cleanups, signals: this.finalCleanups },
+      );
+    } catch (err) {
+      // Whatever did start (process signal handlers, a poller) ends with the rest.
+      await this.close().catch((cleanup: unknown) => this.logger.error({ event: 'cleanup_failed' }, errorMessage(cleanup)));
+      throw err;
+    }
     const status = setInterval(() => void this.logStatus(), statusIntervalMs);
     status.unref();
     this.cleanups.push({ name: 'status timer', run: () => clearInterval(status) });
-    this.startFleetRecords();
+    this.cleanups.push(
+      ...startFleetRecords(this.queue.fleet, this.options, this.logger, {
+        workerId: this.id,
+        host: os.hostname(),
+        pid: process.pid,
+        slots: this.options.numWorkers,
+        version: jobqVersion,
+        environment: this.options.environmentName,
+        intervalMs: this.options.workerRowIntervalMs,
+        phase: () => this.phase,
+        running: () => this.parts.running(),
+        counts: () => ({ succeeded: this.loop.stats.succeeded, failed: this.loop.stats.failed }),
+      }),
+    );
 
     this.event(
       'info',

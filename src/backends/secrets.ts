@@ -15,6 +15,12 @@ export const SECRET_ENV_NAMES: readonly string[] = [
   'AZURE_CLIENT_SECRET',
   'AZURE_CLIENT_CERTIFICATE_PASSWORD',
   'AZURE_PASSWORD',
+  // Telemetry: Application Insights' key, OTLP's authorization headers; the dashboard's token.
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_LOGS_HEADERS',
+  'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
+  'JOBQ_DASHBOARD_TOKEN',
 ];
 
 /** `env` as a plain object without the variables named in `withheld` (and without unset entries). */

@@ -20,7 +20,7 @@ import { isLogLevel, levelFromVerbosity } from '../log/logger.js';
 
 const verbosityToken = /^-(v+|q+)$/;
 /** Global flags that take a value. */
-const globalValueFlags = new Set(['--queue', '--conn-str', '--db-url', '--log-format', '--log-level']);
+const globalValueFlags = new Set(['--queue', '--conn-str', '--conn-str-file', '--db-url', '--log-format', '--log-level']);
 const helpTokens = new Set(['--help', '-h']);
 
 function looksLikeSpec(token: string): boolean {

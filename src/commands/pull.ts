@@ -23,6 +23,7 @@ export default class PullCommand extends JobqCommand {
         logger,
         ...this.workerOutput(status),
       }),
+      { retryOutages: logger },
     );
     if (result.leased === 0) this.log('the queue is empty');
     process.exitCode = exitCodeForPull(result);

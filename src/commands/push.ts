@@ -1,5 +1,4 @@
 import { Flags } from '@oclif/core';
-import { parseSpec, specFromEnvironment } from '../backends/spec.js';
 import { JobqCommand } from '../cli/base-command.js';
 import { boundedInteger } from '../cli/integer-flag.js';
 import { withInterrupts } from '../cli/interrupts.js';
@@ -46,43 +45,48 @@ export default class PushCommand extends JobqCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(PushCommand);
     const settings = { env: parseEnvPairs(flags.env ?? []), bgDirsyncTo: flags['bg-dirsync-to'] ?? null };
-    assertPushTarget(parseSpec(specFromEnvironment(flags.queue), { connectionString: flags['conn-str'] }).name);
-    await this.withQueue(flags, async (queue) => {
-      if (flags.wait) queue.assertKeepsResults();
-      const taskIds: string[] = [];
-      const filter = await PushFilter.create(queue, { skipDone: flags['skip-done'], skipQueued: flags['skip-queued'] });
-      const progress = pushProgress();
-      const pushed = await withInterrupts(async (signal) => {
-        const items = flags.command
-          ? commandItems(flags.command, settings)
-          : lineItems(inputLines('give -c CMD or pipe tasks into stdin, one a line', signal), settings);
-        try {
-          return await pushItems(queue, items, {
-            numRetries: flags['num-retries'],
-            replyRequested: flags.wait,
-            concurrency: flags['num-workers'],
+    assertPushTarget(this.queueTarget(flags).name);
+    const logger = this.makeLogger(flags);
+    await this.withQueue(
+      flags,
+      async (queue) => {
+        if (flags.wait) queue.assertKeepsResults();
+        const taskIds: string[] = [];
+        const filter = await PushFilter.create(queue, { skipDone: flags['skip-done'], skipQueued: flags['skip-queued'] });
+        const progress = pushProgress();
+        const pushed = await withInterrupts(async (signal) => {
+          const items = flags.command
+            ? commandItems(flags.command, settings)
+            : lineItems(inputLines('give -c CMD or pipe tasks into stdin, one a line', signal), settings);
+          try {
+            return await pushItems(queue, items, {
+              numRetries: flags['num-retries'],
+              replyRequested: flags.wait,
+              concurrency: flags['num-workers'],
+              signal,
+              onProgress: (update) => progress.update(update),
+              ...(flags.wait && { onTask: (task) => taskIds.push(task.id) }),
+              ...(filter && { keep: (task) => filter.keep(task.id) }),
+            });
+          } finally {
+            progress.stop();
+          }
+        });
+        this.logToStderr(`enqueued ${pushed} task(s) to ${queue.name}${filter ? ` (${filter.describe()})` : ''}`);
+        if (!flags.wait) return;
+        let failed = 0;
+        await withInterrupts((signal) =>
+          queue.waitForResults([...new Set(taskIds)], {
             signal,
-            onProgress: (update) => progress.update(update),
-            ...(flags.wait && { onTask: (task) => taskIds.push(task.id) }),
-            ...(filter && { keep: (task) => filter.keep(task.id) }),
-          });
-        } finally {
-          progress.stop();
-        }
-      });
-      this.logToStderr(`enqueued ${pushed} task(s) to ${queue.name}${filter ? ` (${filter.describe()})` : ''}`);
-      if (!flags.wait) return;
-      let failed = 0;
-      await withInterrupts((signal) =>
-        queue.waitForResults([...new Set(taskIds)], {
-          signal,
-          onResult: (result) => {
-            if (!result.ok) failed += 1;
-            this.log(JSON.stringify(result));
-          },
-        }),
-      );
-      if (failed > 0 && process.exitCode === undefined) process.exitCode = 1;
-    });
+            onResult: (result) => {
+              if (!result.ok) failed += 1;
+              this.log(JSON.stringify(result));
+            },
+          }),
+        );
+        if (failed > 0 && process.exitCode === undefined) process.exitCode = 1;
+      },
+      { retryOutages: logger },
+    );
   }
 }

@@ -38,6 +38,7 @@ export default class WorkerCommand extends JobqCommand {
               () => queue.size(),
             ),
         }),
+        { retryOutages: logger },
       );
       process.exitCode = result.exitCode;
     } finally {

@@ -1,6 +1,6 @@
 /** Checks of option values where they come in, with messages that name the option (STYLE practice 8). */
 import { UsageError } from '../errors.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, MAX_TIMER_MS } from './duration.js';
 
 /** An integer in [min, max], or a UsageError naming the option. */
 export function integerOption(value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -14,12 +14,11 @@ export function integerOption(value: number, name: string, min: number, max = Nu
 /**
  * A duration in ms: a finite number in [min, max], or a UsageError naming the
  * option, with the bounds and the value in units a person reads (`1w`, not
- * 604800000).
+ * 604800000). `max` defaults to MAX_TIMER_MS: most durations become timers.
  */
-export function durationOption(value: number, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function durationOption(value: number, name: string, min = 0, max: number = MAX_TIMER_MS): number {
   if (!Number.isFinite(value) || value < min || value > max) {
-    const range =
-      max === Number.MAX_SAFE_INTEGER ? `at least ${formatDuration(min)}` : `between ${formatDuration(min)} and ${formatDuration(max)}`;
+    const range = `between ${formatDuration(min)} and ${formatDuration(max)}`;
     throw new UsageError(`${name} must be a duration ${range}, got ${Number.isFinite(value) ? formatDuration(value) : String(value)}`);
   }
   return value;

@@ -106,17 +106,21 @@ export interface StopSourceTarget {
   readonly logger: Logger;
 }
 
-/** The cleanup of the attached sources: `sources` when the worker stops, `signals` when it has nothing left to do. */
-export interface AttachedStopSources {
-  readonly sources: readonly CleanupStep[];
-  readonly signals: readonly CleanupStep[];
+/** Where the attached sources' cleanup goes: `sources` to run when the worker stops, `signals` when it has nothing left to do. */
+export interface StopSourceCleanup {
+  readonly sources: CleanupStep[];
+  readonly signals: CleanupStep[];
 }
 
-/** Starts the sources `options` ask for. */
-export function attachStopSources(target: StopSourceTarget, options: ResolvedStopSourceOptions): AttachedStopSources {
+/**
+ * Starts the sources `options` ask for, adding each one's cleanup to `into`
+ * as soon as it is started: if one cannot start (a PID folder others can
+ * write to), the caller's cleanup still ends those started before it.
+ */
+export function attachStopSources(target: StopSourceTarget, options: ResolvedStopSourceOptions, into: StopSourceCleanup): void {
   const { broker, logger } = target;
-  const steps: CleanupStep[] = [];
-  const signals: CleanupStep[] = [];
+  const steps = into.sources;
+  const signals = into.signals;
   if (options.handleSignals) {
     const forwarding = forwardProcessSignals(broker, {
       map: options.signalMap,
@@ -149,5 +153,4 @@ export function attachStopSources(target: StopSourceTarget, options: ResolvedSto
     steps.push({ name: 'control channel', run: () => control.stop() });
   }
   steps.push({ name: 'time limit', run: startTimeLimit(options.timeLimitMs, broker, logger) });
-  return { sources: steps, signals };
 }

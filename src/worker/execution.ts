@@ -21,7 +21,7 @@
  */
 import type { Lease } from '../backends/backend.js';
 import type { AttemptOutcome, AttemptRecord } from '../backends/fleet.js';
-import { errorMessage, hasCode } from '../errors.js';
+import { errorMessage, hasCode, isPermanentBackendError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Processor, RunningTask, TaskOutcome } from '../processors/processor.js';
 import type { JobQueue, LeasedMessage } from '../queue/job-queue.js';
@@ -308,6 +308,11 @@ export class TaskExecution {
       await call(await this.stopHeartbeat());
       return settlement;
     } catch (err) {
+      if (isPermanentBackendError(err)) {
+        // The queue itself is gone (deleted, or its database replaced): nothing will come back; the worker stops.
+        this.event('error', { event: 'settle_failed', task_id: this.leased.task?.id ?? null }, `could not settle ${this.subject} (${settlement}): ${errorMessage(err)}`);
+        throw err;
+      }
       const why = hasCode(err, 'LEASE_LOST') ? 'its lease is gone' : errorMessage(err);
       this.event(
         'error',

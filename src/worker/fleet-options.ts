@@ -4,6 +4,8 @@
  * defaults, checked here with messages that name the option.
  */
 import type { JobqEnvironment } from '../options/environment.js';
+import { MAX_DURATION_MS } from '../options/duration.js';
+import { countLimits } from '../options/limits.js';
 import { durationOption, integerOption } from '../options/validate.js';
 
 export interface FleetOptions {
@@ -43,17 +45,24 @@ export function resolveFleetOptions(options: FleetOptions, environment: JobqEnvi
   const interval = options.workerRowIntervalMs ?? environment.workerRowIntervalMs ?? d.workerRowIntervalMs;
   return {
     history: options.history ?? environment.history ?? d.history,
-    historyMaxAgeMs: durationOption(options.historyMaxAgeMs ?? environment.historyMaxAgeMs ?? d.historyMaxAgeMs, 'historyMaxAgeMs', 60_000),
+    historyMaxAgeMs: durationOption(
+      options.historyMaxAgeMs ?? environment.historyMaxAgeMs ?? d.historyMaxAgeMs,
+      'historyMaxAgeMs',
+      60_000,
+      MAX_DURATION_MS,
+    ),
     historyMaxAttempts: integerOption(
       options.historyMaxAttempts ?? environment.historyMaxAttempts ?? d.historyMaxAttempts,
       'historyMaxAttempts',
       1,
+      countLimits.historyMaxAttempts,
     ),
     workerRowIntervalMs: interval === 0 ? 0 : durationOption(interval, 'workerRowIntervalMs', minRowIntervalMs),
     workerRowRetentionMs: durationOption(
       options.workerRowRetentionMs ?? environment.workerRowRetentionMs ?? d.workerRowRetentionMs,
       'workerRowRetentionMs',
       60_000,
+      MAX_DURATION_MS,
     ),
     environmentName: options.environmentName ?? environment.environmentName ?? null,
   };

@@ -6,12 +6,13 @@
  */
 import { UsageError } from '../errors.js';
 import type { JobqEnvironment } from '../options/environment.js';
+import { countLimits } from '../options/limits.js';
 import { durationOption, integerOption } from '../options/validate.js';
 
 export type IdlePolicy = 'exit' | 'wait-for-leased' | 'poll';
 
 export interface LoopOptions {
-  /** Task slots in this process (default 1, at most 4096). */
+  /** Task slots in this process (default 1, at most 4,096). */
   numWorkers?: number;
   /** Lease length, ms (default 10 min; at least 1 s). */
   visibilityTimeoutMs?: number;
@@ -42,8 +43,6 @@ export interface LoopOptions {
 
 export type ResolvedLoopOptions = { readonly [K in keyof LoopOptions]-?: Exclude<LoopOptions[K], undefined> };
 
-/** The most slots one process may run: beyond it, memory runs out before anything useful happens. */
-export const maxSlots = 4096;
 
 export const loopDefaults: ResolvedLoopOptions = {
   numWorkers: 1,
@@ -67,11 +66,21 @@ export function resolveLoopOptions(options: LoopOptions, environment: JobqEnviro
   const whenIdle = options.whenIdle ?? d.whenIdle;
   if (!idlePolicies.includes(whenIdle)) throw new UsageError(`whenIdle must be one of ${idlePolicies.join(', ')}, got ${String(whenIdle)}`);
   return {
-    numWorkers: integerOption(options.numWorkers ?? d.numWorkers, 'numWorkers', 1, maxSlots),
+    numWorkers: integerOption(options.numWorkers ?? d.numWorkers, 'numWorkers', 1, countLimits.numWorkers),
     visibilityTimeoutMs: durationOption(options.visibilityTimeoutMs ?? d.visibilityTimeoutMs, 'visibilityTimeoutMs', 1000, maxVisibilityMs),
     heartbeat: options.heartbeat ?? d.heartbeat,
-    maxConsecutiveFailures: integerOption(options.maxConsecutiveFailures ?? d.maxConsecutiveFailures, 'maxConsecutiveFailures', 0),
-    maxDeliveries: integerOption(options.maxDeliveries ?? environment.maxDeliveries ?? d.maxDeliveries, 'maxDeliveries', 1),
+    maxConsecutiveFailures: integerOption(
+      options.maxConsecutiveFailures ?? d.maxConsecutiveFailures,
+      'maxConsecutiveFailures',
+      0,
+      countLimits.maxConsecutiveFailures,
+    ),
+    maxDeliveries: integerOption(
+      options.maxDeliveries ?? environment.maxDeliveries ?? d.maxDeliveries,
+      'maxDeliveries',
+      1,
+      countLimits.maxDeliveries,
+    ),
     killTimeoutMs: durationOption(options.killTimeoutMs ?? environment.killTimeoutMs ?? d.killTimeoutMs, 'killTimeoutMs'),
     whenIdle,
     maxTasks: options.maxTasks === undefined ? d.maxTasks : integerOption(options.maxTasks, 'maxTasks', 1),

@@ -95,7 +95,7 @@ describe("jobq's secrets and the tasks it runs", () => {
   });
 
   // Needs '--conn-str-file' in src/cli/argv.ts's globalValueFlags, so that the entry point moves it as it moves --conn-str.
-  it('--conn-str-file before the spec, as every global flag may stand', { todo: 'argv.ts does not know --conn-str-file yet' }, async () => {
+  it('--conn-str-file before the spec, as every global flag may stand', async () => {
     const file = path.join(home.home, 'connection-string-first');
     writeFileSync(file, `${azurite.connectionString}\n`, { mode: 0o600 });
     const size = await runCli(['--conn-str-file', file, 'devstoreaccount1/first', 'size'], { env: home.env });

@@ -88,14 +88,11 @@ describe('a storage endpoint that stalls', () => {
     }
   });
 
-  // Needs the commands to open their queue with the outage retry: in src/commands/worker.ts and pull.ts
-  // `this.withQueue(flags, fn, { retryOutages: logger })`, and the same in src/commands/push.ts.
-  const wiring = 'worker, pull and push do not yet open their queue with { retryOutages: logger }';
   for (const [name, args] of [
     ['a worker', ['devstoreaccount1/late-start', 'worker']],
     ['push', ['devstoreaccount1/late-start', 'push', '-c', 'echo pushed-late']],
   ] as const) {
-    it(`${name} started during a stall or a 429 says so, waits, and goes on once the endpoint answers`, { todo: wiring }, async () => {
+    it(`${name} started during a stall or a 429 says so, waits, and goes on once the endpoint answers`, async () => {
       for (const fault of [{ kind: 'stall' }, { kind: 'status', status: 429 }] as const) {
         endpoint.setMode(fault);
         const cli = startCli([...args], { env });
