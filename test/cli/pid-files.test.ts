@@ -69,7 +69,7 @@ describe('PID files', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     const pid = worker.child.pid as number;
     assert.equal(readFileSync(target, 'utf8'), 'keep me\n', 'the link target is untouched');
     const file = path.join(dir, `${pid}.pid`);

@@ -77,7 +77,7 @@ describe("jobq's secrets and the tasks it runs", () => {
     const noKey = { ...home.env, ...secrets };
     assert.equal((await runCli([spec, 'push', '--conn-str-file', file, '-c', 'echo ready; env; sleep 1'], { env: noKey })).code, 0);
     const worker = startCli([spec, 'worker', '--conn-str-file', file], { env: noKey });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     const cmdline = readFileSync(`/proc/${worker.child.pid}/cmdline`, 'utf8');
     assert.ok(cmdline.includes(file) && !cmdline.includes(accountKey), 'the command line names the file, not the key');
     const exit = await worker.exited;

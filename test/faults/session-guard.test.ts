@@ -28,7 +28,7 @@ describe('a killed session guard', () => {
     const cmd = `trap 'echo saved > ${checkpoint}; exit 0' TERM; echo ready; sleep 1405 & wait`;
     assert.equal((await runCli(['local/guarded', 'push', '-c', cmd], { env })).code, 0);
     const worker = startCli(['local/guarded', 'worker'], { env });
-    await worker.waitForOutput(/ready/);
+    await worker.waitForOutput(/^ready$/m);
     await waitFor(() => guards().length === 1, { timeoutMs: 10_000, message: () => `guards: ${guards().join(', ')}` });
     const [first] = guards() as [number];
 
