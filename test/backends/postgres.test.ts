@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import type { QueueStore } from '../../src/backends/backend.js';
 import { openPostgresBackend } from '../../src/backends/postgres/backend.js';
 import { resolveConnection } from '../../src/backends/postgres/connection.js';
+import { SCHEMA_VERSION } from '../../src/backends/postgres/migrations.js';
 import { statement } from '../../src/backends/postgres/write-batch.js';
 import { parseSpec } from '../../src/backends/spec.js';
 import { hasCode, isPermanentBackendError } from '../../src/errors.js';
@@ -106,6 +107,16 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       } finally {
         await subject.close();
       }
+    });
+
+    it('peek shows messages pushed together in the order pushed, also past the ninth (ids are compared as numbers)', async () => {
+      await using('', async (subject) => {
+        const queue = subject.queue('ordered');
+        const bodies = Array.from({ length: 25 }, (_, i) => `o${i}`);
+        await queue.push(bodies);
+        assert.deepEqual((await queue.peek(25)).map((message) => message.body), bodies);
+        assert.deepEqual((await queue.lease(25, 60_000)).map((lease) => lease.body), bodies);
+      });
     });
 
     it('a statement with pushes commits durably; settles commit asynchronously', async () => {
@@ -248,10 +259,10 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       const subjects = Array.from({ length: 6 }, () => backend('&schema=raced'));
       try {
         const results = await Promise.all(subjects.map((subject) => subject.migrate()));
-        assert.ok(results.every((result) => result.to === 1));
+        assert.ok(results.every((result) => result.to === SCHEMA_VERSION));
         assert.equal(results.filter((result) => result.from === 0).length, 1, JSON.stringify(results));
-        const rows = await db.query<{ version: number }>('SELECT version FROM raced.migrations');
-        assert.deepEqual(rows.map((row) => row.version), [1]);
+        const rows = await db.query<{ version: number }>('SELECT version FROM raced.migrations ORDER BY version');
+        assert.deepEqual(rows.map((row) => row.version), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
       } finally {
         await Promise.all(subjects.map((subject) => subject.close()));
       }
@@ -275,7 +286,7 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       });
       await db.query('INSERT INTO future.migrations (version) VALUES (99)');
       await using('&schema=future', async (subject) => {
-        await assert.rejects(subject.queue('any').size(), rejectsWith(/schema future is at version 99, newer than this jobq knows \(1\): upgrade jobq/, { permanent: true }));
+        await assert.rejects(subject.queue('any').size(), rejectsWith(new RegExp(`schema future is at version 99, newer than this jobq knows \\(${SCHEMA_VERSION}\\): upgrade jobq`), { permanent: true }));
       });
     });
   });

@@ -99,7 +99,7 @@ describe('jobq status and push on Azure: what the backend cannot do', () => {
   it('push --skip-queued is refused in one line: an Azure queue cannot be listed without leasing', async () => {
     const env = { ...home.env, JOBQ_CONNECTION_STRING: azurite.connectionString };
     const push = await runCli(['devstoreaccount1/noscan', 'push', '--skip-queued', '-c', 'true'], { env });
-    assertOneErrorLine(push, 2, /cannot list a queue without leasing its tasks: --skip-queued needs a local\/ queue/);
+    assertOneErrorLine(push, 2, /cannot list a queue without leasing its tasks: --skip-queued needs a local\/ or PostgreSQL queue/);
     assert.equal((await runCli(['devstoreaccount1/noscan', 'size'], { env })).stdout.trim(), '0');
   });
 

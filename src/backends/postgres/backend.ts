@@ -3,7 +3,9 @@
  * of a fleet of machines. One pool per process, whatever the number of slots:
  * the write batch has one statement in flight, the lease buffer one lease
  * call, and reads are rare, so `poolSize` (4) connections serve any `-n`;
- * LISTEN takes one more, opened only by a process that waits for pushes.
+ * LISTEN takes one more, opened only by a process that waits for pushes,
+ * and a push larger than it holds in memory one more while it runs (push.ts).
+ * The fleet records (fleet.ts) share the pool and the write batch.
  * Nothing connects until a queue is used: the first use probes TLS (for
  * sslmode=prefer) and brings the schema up to date (migrations.ts); a failure
  * there is retried by the next use.
@@ -22,8 +24,10 @@
  */
 import pg from 'pg';
 import type { Backend, BackendCapabilities, QueueStore } from '../backend.js';
+import type { HistoryStore, WorkerRowStore } from '../fleet.js';
 import type { PostgresConnection } from './connection.js';
 import { backendFailure } from './errors.js';
+import { PostgresHistory, PostgresWorkerRows, type FleetContext } from './fleet.js';
 import { migrate, type MigrationResult } from './migrations.js';
 import { PushListener } from './push-listener.js';
 import { PostgresQueue, type StoreContext } from './store.js';
@@ -36,9 +40,10 @@ const capabilities: BackendCapabilities = {
   maxPeek: 1000,
   results: true,
   notifiesPushes: true,
-  scan: false,
-  history: false,
-  workerRows: false,
+  atomicPush: true,
+  scan: true,
+  history: true,
+  workerRows: true,
 };
 
 export interface PostgresBackendOptions {
@@ -61,6 +66,7 @@ export class PostgresBackend implements Backend {
   private readonly writes: PostgresWriteBatch;
   private readonly listener: PushListener;
   private readonly context: StoreContext;
+  private readonly fleet: FleetContext;
   private config: Promise<pg.ClientConfig> | undefined;
   private pool: Promise<pg.Pool> | undefined;
   private migrated: Promise<MigrationResult> | undefined;
@@ -75,7 +81,7 @@ export class PostgresBackend implements Backend {
     this.writes = new PostgresWriteBatch(schema, (name, text, values) =>
       this.query<{ kind: string; id: string }>(name, text, values),
     );
-    this.listener = new PushListener(() => this.connectListener(), schema);
+    this.listener = new PushListener(() => this.connectClient(), schema);
     this.context = {
       schema,
       maxLeaseBatch: capabilities.maxLeaseBatch,
@@ -87,11 +93,27 @@ export class PostgresBackend implements Backend {
       ready: async () => {
         await this.ready();
       },
+      connect: () => this.connectClient(),
+      statementTimeoutMs: options.statementTimeoutMs,
+    };
+    this.fleet = {
+      schema,
+      writes: this.writes,
+      query: (name, text, values) => this.query(name, text, values),
+      failure: (err, action, what) => backendFailure(err, action, `PostgreSQL ${what} (${this.description})`, connection),
     };
   }
 
   queue(name: string): QueueStore {
     return new PostgresQueue(name, this.context);
+  }
+
+  history(name: string): HistoryStore {
+    return new PostgresHistory(name, this.fleet);
+  }
+
+  workerRows(name: string): WorkerRowStore {
+    return new PostgresWorkerRows(name, this.fleet);
   }
 
   /**
@@ -185,7 +207,8 @@ export class PostgresBackend implements Backend {
     return this.config;
   }
 
-  private async connectListener(): Promise<pg.Client> {
+  /** A client of its own (not pooled), with every connection's settings: LISTEN, a large push's staging session. */
+  private async connectClient(): Promise<pg.Client> {
     const client = new pg.Client(await this.clientConfig());
     client.on('error', () => undefined);
     try {

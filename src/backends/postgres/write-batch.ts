@@ -26,7 +26,11 @@
  * channel, with the queue's name) in the same statement. A statement with
  * pushes commits synchronously (the session's default is asynchronous, see
  * backend.ts): a push is acknowledged only once it is on disk.
+ *
+ * Attempts of the history (fleet.ts) ride in the statement of the settles
+ * of their turn, so recording one costs a settle no round trip of its own.
  */
+import type { AttemptRecord } from '../fleet.js';
 import { isRetryable, serverRejected } from './errors.js';
 
 export type Write =
@@ -34,7 +38,8 @@ export type Write =
   | { readonly kind: 'complete'; readonly id: string; readonly token: string }
   | { readonly kind: 'extend'; readonly id: string; readonly token: string; readonly visibilityMs: number }
   | { readonly kind: 'release'; readonly id: string; readonly token: string; readonly body: string | null }
-  | { readonly kind: 'result'; readonly queue: string; readonly taskId: string; readonly body: string };
+  | { readonly kind: 'result'; readonly queue: string; readonly taskId: string; readonly body: string }
+  | { readonly kind: 'attempts'; readonly queue: string; readonly attempts: readonly AttemptRecord[] };
 
 type Settle = Extract<Write, { kind: 'complete' | 'extend' | 'release' }>;
 
@@ -159,7 +164,7 @@ export class PostgresWriteBatch {
     }
     for (const pending of batch) {
       const write = pending.write;
-      if (write.kind === 'push' || write.kind === 'result') {
+      if (write.kind === 'push' || write.kind === 'result' || write.kind === 'attempts') {
         pending.resolve(true);
         continue;
       }
@@ -175,6 +180,7 @@ export class PostgresWriteBatch {
 function rowKey(write: Write): string | undefined {
   switch (write.kind) {
     case 'push':
+    case 'attempts':
       return undefined;
     case 'result':
       return `result:${write.queue}\0${write.taskId}`;
@@ -250,6 +256,8 @@ export function statement(writes: readonly Write[], schema: string): { name: str
         'ON CONFLICT (queue, task_id) DO UPDATE SET body = excluded.body, created_at = now())',
     );
   }
+  const attempts = ofKind(writes, 'attempts');
+  if (attempts.length > 0) ctes.push(attemptsInsert(attempts, `"${schema}".attempts`, param));
   // Sessions commit asynchronously (backend.ts); a push is acknowledged only once it is on disk.
   if (pushes.length > 0) outputs.push("SELECT 'durable' AS kind, set_config('synchronous_commit', 'on', true) AS id");
   if (notifying.length > 0) {
@@ -259,4 +267,49 @@ export function statement(writes: readonly Write[], schema: string): { name: str
   if (outputs.length === 0) outputs.push('SELECT NULL::text AS kind, NULL::text AS id WHERE false');
   const kinds = [...new Set(writes.map((write) => write.kind))].sort().join('+');
   return { name: `jobq:${schema}:write:${kinds}`, text: `WITH ${ctes.join(',\n')}\n${outputs.join('\nUNION ALL ')}`, values };
+}
+
+/** PostgreSQL text cannot hold NUL: a task's output or command with one keeps the rest. */
+function storable(text: string): string;
+function storable(text: string | null): string | null;
+function storable(text: string | null): string | null {
+  return text?.replaceAll('\0', '\uFFFD') ?? null;
+}
+
+/** The columns of an attempt, in the order the INSERT names them, with their array type and value. */
+const attemptColumns: ReadonlyArray<readonly [column: string, type: string, value: (a: AttemptRecord) => unknown, select?: string]> = [
+  ['task_id', 'text[]', (a) => storable(a.taskId)],
+  ['kind', 'text[]', (a) => storable(a.kind)],
+  ['command', 'text[]', (a) => storable(a.command)],
+  ['worker_id', 'text[]', (a) => storable(a.workerId)],
+  ['host', 'text[]', (a) => storable(a.host)],
+  ['pid', 'int4[]', (a) => a.pid],
+  ['started_at', 'float8[]', (a) => a.startedAt, 'to_timestamp(started_at / 1000)'],
+  ['ended_at', 'float8[]', (a) => a.endedAt, 'to_timestamp(ended_at / 1000)'],
+  ['duration_ms', 'float8[]', (a) => a.durationMs],
+  ['outcome', 'text[]', (a) => a.outcome],
+  ['stop', 'text[]', (a) => storable(a.stop)],
+  ['exit_code', 'int4[]', (a) => a.exitCode],
+  ['signal', 'text[]', (a) => storable(a.signal)],
+  ['error', 'text[]', (a) => storable(a.error)],
+  ['output', 'text[]', (a) => storable(a.output)],
+];
+
+/** The CTE that inserts the batch's attempts (times are epoch ms; the table keeps timestamptz). */
+function attemptsInsert(
+  writes: ReadonlyArray<Extract<Write, { kind: 'attempts' }>>,
+  table: string,
+  param: (value: unknown, type: string) => string,
+): string {
+  const rows = writes.flatMap((write) => write.attempts.map((attempt) => ({ queue: write.queue, attempt })));
+  const arrays = [
+    param(rows.map((row) => row.queue), 'text[]'),
+    ...attemptColumns.map(([, type, value]) => param(rows.map((row) => value(row.attempt)), type)),
+  ];
+  const names = ['queue', ...attemptColumns.map(([column]) => column)];
+  const selected = ['queue', ...attemptColumns.map(([column, , , select]) => select ?? column)];
+  return (
+    `recorded AS (INSERT INTO ${table} (${names.join(', ')}) ` +
+    `SELECT ${selected.join(', ')} FROM unnest(${arrays.join(', ')}) AS a(${names.join(', ')}))`
+  );
 }
