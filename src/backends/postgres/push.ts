@@ -30,8 +30,12 @@ import type pg from 'pg';
 import type { JobqError } from '../../errors.js';
 import type { AtomicPush } from '../backend.js';
 
-/** Bytes of message bodies held in memory before the push stages them. */
-const holdBytes = 8 * 1024 * 1024;
+/**
+ * Bytes of message bodies held in memory before the push stages them: a few
+ * times this is in memory while they are sent as one parameter, so a push
+ * streams through a small heap (a 40 MB one in the tests).
+ */
+const holdBytes = 2 * 1024 * 1024;
 /** Bytes of message bodies in each staged chunk. */
 const chunkBytes = 1024 * 1024;
 /** The move's time limit: the session's statement timeout, plus this much per message (10,000 a second). */
@@ -152,14 +156,19 @@ export class PostgresAtomicPush implements AtomicPush {
     return client;
   }
 
-  /** Stages `bodies` after those staged before, numbered in order. */
+  /**
+   * Stages `bodies` after those staged before, numbered in order. They go as
+   * one JSON array: V8 writes it and the server reads it several times faster
+   * than a text[] parameter, element by element. (The text is the same for
+   * any well-formed string; jobq's bodies are ASCII, non-ASCII escaped.)
+   */
   private async insert(client: pg.Client, bodies: readonly string[]): Promise<void> {
     const first = this.staged;
     this.staged += bodies.length;
     try {
       await client.query(
-        'INSERT INTO pg_temp.jobq_push (seq, body) SELECT $2::bigint + n, body FROM unnest($1::text[]) WITH ORDINALITY AS u(body, n)',
-        [bodies, first],
+        'INSERT INTO pg_temp.jobq_push (seq, body) SELECT $2::bigint + n, body FROM json_array_elements_text($1::json) WITH ORDINALITY AS u(body, n)',
+        [JSON.stringify(bodies), first],
       );
     } catch (err) {
       throw this.context.failure(err, `stage a push (messages ${first + 1} to ${first + bodies.length})`);
