@@ -89,7 +89,7 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
   });
 
   describe('postgres history', () => {
-    it('attempts recorded in the turn of their settles ride in the same statement', async () => {
+    it('the write batch puts the attempts and the settles of one turn in one statement', async () => {
       await using('', async (subject) => {
         const queue = subject.queue('riding');
         await queue.push(Array.from({ length: 100 }, (_, i) => `r${i}`));
@@ -136,25 +136,26 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
       });
     });
 
-    it('text PostgreSQL cannot hold (NUL) is kept with U+FFFD in attempts and worker rows', async () => {
+    it('text PostgreSQL cannot hold (NUL, half a surrogate pair) is kept with U+FFFD in attempts and worker rows', async () => {
       await using('', async (subject) => {
         const queue = new JobQueue(subject, 'nul');
         await queue.create();
         const failures: unknown[] = [];
         queue.fleet.onError((err) => failures.push(err));
-        queue.fleet.record(attempt('n', 'dead-lettered', 0, { command: 'printf "a\0b"', output: 'x\0y' }));
+        // A command or output cut in the middle of an emoji keeps half of its surrogate pair.
+        queue.fleet.record(attempt('n', 'dead-lettered', 0, { command: 'printf "a\0b" \ud83d', output: '\ude00x\0y 😀' }));
         await queue.fleet.flushHistory();
         assert.deepEqual(failures, []);
         const [stored] = await queue.fleet.attempts({ limit: 1 });
-        assert.equal(stored?.command, 'printf "a\uFFFDb"');
-        assert.equal(stored?.output, 'x\uFFFDy');
+        assert.equal(stored?.command, 'printf "a\uFFFDb" \uFFFD');
+        assert.equal(stored?.output, '\uFFFDx\uFFFDy 😀');
         const now = Date.now();
         await queue.fleet.putWorker({
           workerId: 'w\0', host: 'h', pid: 1, slots: 1, phase: 'running', startedAt: now, lastSeen: now, intervalMs: 1000,
-          cpuPercent: 0, rssBytes: 1, version: '0', environment: null, running: [{ taskId: 't', command: 'a\0b', since: now }], succeeded: 0, failed: 0,
+          cpuPercent: 0, rssBytes: 1, version: '0', environment: null, running: [{ taskId: 't', command: 'a\0b\ud83d', since: now }], succeeded: 0, failed: 0,
         });
         const [row] = await queue.fleet.workers();
-        assert.equal(row?.running[0]?.command, 'a\uFFFDb');
+        assert.equal(row?.running[0]?.command, 'a\uFFFDb\uFFFD');
       });
     });
 
@@ -175,11 +176,12 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
         const busy = new JobQueue(subject, 'prune-busy');
         const quiet = new JobQueue(subject, 'prune-quiet');
         await busy.create();
+        // Written by turns, so that the two queues' ids interleave.
         for (let i = 0; i < 10; i += 1) {
           busy.fleet.record(attempt(`b${i}`, 'succeeded', (20 - i) * 1000));
           quiet.fleet.record(attempt(`q${i}`, 'succeeded', (20 - i) * 1000));
+          await Promise.all([busy.fleet.flushHistory(), quiet.fleet.flushHistory()]);
         }
-        await busy.fleet.flushHistory();
         // As the pruner does: batches until one deletes less than a batch.
         const policy = { maxAgeMs: 3_600_000, maxAttempts: 3 };
         const batches: number[] = [];

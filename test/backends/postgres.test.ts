@@ -12,10 +12,13 @@ import { SCHEMA_VERSION } from '../../src/backends/postgres/migrations.js';
 import { statement } from '../../src/backends/postgres/write-batch.js';
 import { parseSpec } from '../../src/backends/spec.js';
 import { hasCode, isPermanentBackendError } from '../../src/errors.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
+import { createTask, serializeTask } from '../../src/task/task.js';
 import { testDatabase } from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { backendContract } from './contract.js';
+import { attempt } from './fleet-contract.js';
 
 const db = await testDatabase();
 after(() => db.drop());
@@ -138,37 +141,26 @@ describe('PostgreSQL backend', { skip: db.skip }, () => {
       });
     });
 
-    it('many settles of one turn take few transactions', async () => {
+    it('many settles of one turn, with their attempts for the history, take few transactions', async () => {
       await using('', async (subject) => {
-        const queue = subject.queue('batched');
-        await queue.push(Array.from({ length: 200 }, (_, n) => `m${n}`));
-        const leases = await queue.lease(200, 60_000);
-        assert.equal(leases.length, 200);
-        const commits = async (): Promise<number> => {
-          const [row] = await db.query<{ n: string }>('SELECT pg_stat_force_next_flush(), xact_commit AS n FROM pg_stat_database WHERE datname = $1', [db.name]);
-          return Number(row?.n);
-        };
-        /**
-         * The commit count once the pool's sessions have reported theirs (within
-         * a second or so): when two looks 1.5 s apart differ only by what a look
-         * costs itself (a connection and a query: 2).
-         */
-        const settledCommits = async (): Promise<number> => {
-          let last = await commits();
-          for (let look = 0; look < 20; look += 1) {
-            await new Promise((resolve) => setTimeout(resolve, 1500));
-            const now = await commits();
-            if (now - last <= 2) return now;
-            last = now;
-          }
-          return last;
-        };
-        const before = await settledCommits();
-        await Promise.all(leases.map((lease) => queue.complete(lease)));
-        const spent = (await settledCommits()) - before;
-        // Each look at the counter commits once itself; 200 completes one by one would be 200 more.
-        assert.ok(spent < 20, `${spent} transactions for 200 completes`);
+        const queue = new JobQueue(subject, 'batched');
+        await queue.create();
+        await subject.queue('batched').push(Array.from({ length: 200 }, (_, n) => serializeTask(createTask({ n }))));
+        const leased = await queue.lease(200, 60_000);
+        assert.equal(leased.length, 200);
+        const before = await db.settledCommits();
+        await Promise.all(
+          leased.map(({ lease, task }, n) => {
+            assert.ok(task);
+            return queue.succeed(lease, task, null, attempt(task.id, 'succeeded', 0, { command: `task ${n}` }));
+          }),
+        );
+        await queue.fleet.flushHistory();
+        const spent = (await db.settledCommits()) - before;
+        // Each look at the counter commits once itself; 200 completes or attempts one by one would be 200 more each.
+        assert.ok(spent < 20, `${spent} transactions for 200 completes and their attempts`);
         assert.equal(await queue.size(), 0);
+        assert.equal((await queue.fleet.attempts({ limit: 1000 })).length, 200);
       });
     });
   });

@@ -27,7 +27,7 @@ import type { Backend, BackendCapabilities, QueueStore } from '../backend.js';
 import type { HistoryStore, WorkerRowStore } from '../fleet.js';
 import type { PostgresConnection } from './connection.js';
 import { backendFailure } from './errors.js';
-import { PostgresHistory, PostgresWorkerRows, type FleetContext } from './fleet.js';
+import { PostgresFleet } from './fleet.js';
 import { migrate, type MigrationResult } from './migrations.js';
 import { PushListener } from './push-listener.js';
 import { PostgresQueue, type StoreContext } from './store.js';
@@ -66,7 +66,7 @@ export class PostgresBackend implements Backend {
   private readonly writes: PostgresWriteBatch;
   private readonly listener: PushListener;
   private readonly context: StoreContext;
-  private readonly fleet: FleetContext;
+  private readonly fleet: PostgresFleet;
   private config: Promise<pg.ClientConfig> | undefined;
   private pool: Promise<pg.Pool> | undefined;
   private migrated: Promise<MigrationResult> | undefined;
@@ -96,12 +96,12 @@ export class PostgresBackend implements Backend {
       connect: () => this.connectClient(),
       statementTimeoutMs: options.statementTimeoutMs,
     };
-    this.fleet = {
+    this.fleet = new PostgresFleet({
       schema,
       writes: this.writes,
       query: (name, text, values) => this.query(name, text, values),
       failure: (err, action, what) => backendFailure(err, action, `PostgreSQL ${what} (${this.description})`, connection),
-    };
+    });
   }
 
   queue(name: string): QueueStore {
@@ -109,11 +109,11 @@ export class PostgresBackend implements Backend {
   }
 
   history(name: string): HistoryStore {
-    return new PostgresHistory(name, this.fleet);
+    return this.fleet.history(name);
   }
 
   workerRows(name: string): WorkerRowStore {
-    return new PostgresWorkerRows(name, this.fleet);
+    return this.fleet.workerRows(name);
   }
 
   /**
@@ -128,12 +128,14 @@ export class PostgresBackend implements Backend {
     }
   }
 
-  /** Writes everything queued, stops listening and closes every connection. */
+  /** Writes everything queued (gathered attempts too), stops listening and closes every connection. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The writes first: the pool refuses queries once it is ending. Neither step rejects.
+    await this.fleet.writeGathered();
+    await this.writes.drain();
     const results = await Promise.allSettled([
-      this.writes.drain(),
       this.listener.close(),
       this.pool?.then(
         (pool) => pool.end(),

@@ -4,10 +4,14 @@
  * history and its live worker rows, which people may also read with SQL
  * (times are timestamptz, a worker's row is jsonb).
  *
- * `record` hands its attempts to the write batch, so they ride in the
- * statement of the settles of their turn (the queue layer records an attempt
- * in the same turn as its settle): no round trip, no commit of their own.
- * `flush` waits for the batch. Reads page by the (queue, id) key where they
+ * Attempts are gathered for up to `gatherMs`, then handed together to the
+ * write batch, in whose statement of that turn they ride: the settle path
+ * pays no round trip and no commit for them. (Riding in the statement of
+ * each settle, measured: a no-op function task's statement took 30 µs more
+ * per attempt, mostly planning a larger statement each time; gathered, an
+ * attempt costs its row, about 7 µs.) A process killed within `gatherMs` of
+ * an attempt loses its record, never a task; `flush` and the backend's close
+ * write what is gathered. Reads page by the (queue, id) key where they
  * may be long (the succeeded ids of `push --skip-done`), so that no read
  * holds a million rows at once. Pruning by count finds the id beyond the
  * newest `maxAttempts` once per pruning round (a walk of the key, skipped
@@ -28,7 +32,7 @@ import {
   type WorkerRow,
   type WorkerRowStore,
 } from '../fleet.js';
-import type { PostgresWriteBatch } from './write-batch.js';
+import { storable, type PostgresWriteBatch } from './write-batch.js';
 
 /** What the fleet records of one backend share with its queues. */
 export interface FleetContext {
@@ -42,6 +46,8 @@ export interface FleetContext {
 
 /** Rows of the succeeded ids read at once. */
 const pageSize = 10_000;
+/** How long attempts are gathered before they are written together. */
+const gatherMs = 100;
 
 /** A timestamptz column as epoch ms (float8: what the records hold). */
 const epochMs = (column: string): string => `(extract(epoch FROM ${column}) * 1000)::float8`;
@@ -109,9 +115,35 @@ class Statements {
   }
 }
 
-export class PostgresHistory implements HistoryStore {
+/** The fleet records of one backend: one history per queue (its gathered attempts), and the worker rows. */
+export class PostgresFleet {
+  private readonly histories = new Map<string, PostgresHistory>();
+
+  constructor(private readonly context: FleetContext) {}
+
+  history(queue: string): HistoryStore {
+    let history = this.histories.get(queue);
+    if (!history) this.histories.set(queue, (history = new PostgresHistory(queue, this.context)));
+    return history;
+  }
+
+  workerRows(queue: string): WorkerRowStore {
+    return new PostgresWorkerRows(queue, this.context);
+  }
+
+  /** Hands every gathered attempt to the write batch; resolves once they are written (or failed: their callers hear of it). */
+  async writeGathered(): Promise<void> {
+    await Promise.all([...this.histories.values()].map((history) => history.write()));
+  }
+}
+
+class PostgresHistory implements HistoryStore {
   private readonly table: string;
   private readonly sql: Statements;
+  private gathered: AttemptRecord[] = [];
+  /** Settles when the gathered attempts are written (one promise for all of them). */
+  private batch: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
   /** The current pruning round's id beyond the newest maxAttempts (null: none), found by its first call. */
   private round: { cutoff: string | null } | undefined;
 
@@ -123,16 +155,39 @@ export class PostgresHistory implements HistoryStore {
     this.sql = new Statements(context, queue, 'history');
   }
 
-  async record(attempts: readonly AttemptRecord[]): Promise<void> {
-    if (attempts.length === 0) return;
-    try {
-      await this.context.writes.submit({ kind: 'attempts', queue: this.queue, attempts });
-    } catch (err) {
-      throw this.context.failure(err, `record ${attempts.length} attempt(s)`, `history of ${this.queue}`);
+  record(attempts: readonly AttemptRecord[]): Promise<void> {
+    this.gathered.push(...attempts);
+    if (!this.batch) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      this.batch = { promise, resolve, reject };
+      this.timer = setTimeout(() => void this.write(), gatherMs);
+      this.timer.unref();
     }
+    return this.batch.promise;
   }
 
+  /** Writes the gathered attempts; never rejects (their callers get the failure). */
+  write(): Promise<void> {
+    clearTimeout(this.timer);
+    const attempts = this.gathered;
+    const batch = this.batch;
+    this.gathered = [];
+    this.batch = undefined;
+    if (!batch) return Promise.resolve();
+    return this.context.writes.submit({ kind: 'attempts', queue: this.queue, attempts }).then(
+      () => batch.resolve(),
+      (err: unknown) => batch.reject(this.context.failure(err, `record ${attempts.length} attempt(s)`, `history of ${this.queue}`)),
+    );
+  }
+
+  /** Writes the gathered attempts now; resolves once they, and every write queued before, are done. */
   async flush(): Promise<void> {
+    await this.write();
     await this.context.writes.drain();
   }
 
@@ -253,12 +308,12 @@ export class PostgresHistory implements HistoryStore {
   }
 }
 
-/** A worker row as JSON for jsonb, which cannot hold NUL: a command with one keeps the rest. */
+/** A worker row as JSON for jsonb, every text in it storable (write-batch.ts). */
 function rowJson(row: WorkerRow): string {
-  return JSON.stringify(row, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : value));
+  return JSON.stringify(row, (_key, value: unknown) => (typeof value === 'string' ? storable(value) : value));
 }
 
-export class PostgresWorkerRows implements WorkerRowStore {
+class PostgresWorkerRows implements WorkerRowStore {
   private readonly table: string;
   private readonly sql: Statements;
 
@@ -272,7 +327,7 @@ export class PostgresWorkerRows implements WorkerRowStore {
       'workers:put',
       `INSERT INTO ${this.table} (queue, worker_id, last_seen, body) VALUES ($1, $2, ${timestamp('$3')}, $4::jsonb) ` +
         'ON CONFLICT (queue, worker_id) DO UPDATE SET last_seen = excluded.last_seen, body = excluded.body',
-      [row.workerId.replaceAll('\0', '\uFFFD'), row.lastSeen, rowJson(row)],
+      [storable(row.workerId), row.lastSeen, rowJson(row)],
       'write the worker row',
     );
   }
