@@ -19,6 +19,7 @@
  * to it a batch at a time.
  */
 import type { JobqError } from '../../errors.js';
+import { AttemptGatherer } from '../attempt-gatherer.js';
 import {
   attemptOutcomes,
   noOutcomes,
@@ -140,49 +141,32 @@ export class PostgresFleet {
 class PostgresHistory implements HistoryStore {
   private readonly table: string;
   private readonly sql: Statements;
-  private gathered: AttemptRecord[] = [];
-  /** Settles when the gathered attempts are written (one promise for all of them). */
-  private batch: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly gatherer: AttemptGatherer;
   /** The current pruning round's id beyond the newest maxAttempts (null: none), found by its first call. */
   private round: { cutoff: string | null } | undefined;
 
   constructor(
-    private readonly queue: string,
+    queue: string,
     private readonly context: FleetContext,
   ) {
     this.table = `"${context.schema}".attempts`;
     this.sql = new Statements(context, queue, 'history');
+    this.gatherer = new AttemptGatherer(gatherMs, async (attempts) => {
+      try {
+        await context.writes.submit({ kind: 'attempts', queue, attempts });
+      } catch (err) {
+        throw context.failure(err, `record ${attempts.length} attempt(s)`, `history of ${queue}`);
+      }
+    });
   }
 
   record(attempts: readonly AttemptRecord[]): Promise<void> {
-    this.gathered.push(...attempts);
-    if (!this.batch) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      this.batch = { promise, resolve, reject };
-      this.timer = setTimeout(() => void this.write(), gatherMs);
-      this.timer.unref();
-    }
-    return this.batch.promise;
+    return this.gatherer.record(attempts);
   }
 
   /** Writes the gathered attempts; never rejects (their callers get the failure). */
   write(): Promise<void> {
-    clearTimeout(this.timer);
-    const attempts = this.gathered;
-    const batch = this.batch;
-    this.gathered = [];
-    this.batch = undefined;
-    if (!batch) return Promise.resolve();
-    return this.context.writes.submit({ kind: 'attempts', queue: this.queue, attempts }).then(
-      () => batch.resolve(),
-      (err: unknown) => batch.reject(this.context.failure(err, `record ${attempts.length} attempt(s)`, `history of ${this.queue}`)),
-    );
+    return this.gatherer.flush();
   }
 
   /** Writes the gathered attempts now; resolves once they, and every write queued before, are done. */

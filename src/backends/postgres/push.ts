@@ -87,10 +87,10 @@ export class PostgresAtomicPush implements AtomicPush {
       await this.context.push(held);
       return;
     }
+    const total = this.staged + held.length;
     try {
       await this.staging;
       const client = await this.session;
-      const total = this.staged + held.length;
       const timeoutMs = Math.ceil(this.context.statementTimeoutMs + total * moveMsPerMessage);
       await client.query('BEGIN');
       try {
@@ -110,7 +110,7 @@ export class PostgresAtomicPush implements AtomicPush {
         throw err;
       }
     } catch (err) {
-      throw this.context.failure(err, `push of ${this.staged + held.length} messages`);
+      throw this.context.failure(err, `push of ${total} messages`);
     } finally {
       await this.closeSession();
     }
