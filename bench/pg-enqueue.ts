@@ -1,10 +1,10 @@
 /**
  * Enqueue on PostgreSQL, side by side on the same server in one run: N no-op
- * tasks (default 100,000) through jobq's pushTasks (its defaults: 100 a
- * call, 10 calls at once), graphile-worker's addJobs and pg-boss's insert at
- * the same batch size and concurrency, and the floor: the same message
- * bodies inserted into a bare table of jobq's shape, durably, at the same
- * batch size and concurrency. Each figure is N / the time of the enqueue
+ * tasks (default 100,000) through jobq's pushTasks (one all-or-nothing push,
+ * streamed: staged in chunks, moved into the queue at its commit),
+ * graphile-worker's addJobs and pg-boss's insert at 100 a call, 10 calls at
+ * once, and the floor: the same message bodies inserted into a bare table
+ * of jobq's shape, durably, at that batch size and concurrency. Each figure is N / the time of the enqueue
  * calls alone, measured in the process that makes them; `jobq push` from
  * stdin is reported too, start-up included.
  *
@@ -80,7 +80,7 @@ report.finish({
   ratios: ratios(figures, 'jobq', ['graphile', 'pg-boss', 'floor']),
   targets: [target('jobq pushTasks (pg/), tasks/s', figures[0]?.value ?? Number.NaN, '>=', 50_000)],
   notes: [
-    `${rounds} rounds; figures are medians; 100 tasks a call, 10 calls at once for every contender`,
+    `${rounds} rounds; figures are medians; jobq: one all-or-nothing push; the others: 100 tasks a call, 10 calls at once`,
     'every contender commits durably (jobq: pushes wait for the disk; the others use the server default)',
   ],
 });

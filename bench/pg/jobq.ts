@@ -3,8 +3,8 @@
  * process of its own:
  *
  *   node dist/bench/pg/jobq.js enqueue SPEC N
- *       pushTasks of N no-op kwargs ({"i": n}) with its defaults (100 a call,
- *       10 calls at once); prints {"ms": …} for pushTasks alone
+ *       pushTasks of N no-op kwargs ({"i": n}) with its defaults (one
+ *       all-or-nothing push); prints {"ms": …} for pushTasks alone
  *   node dist/bench/pg/jobq.js idle SPEC SLOTS
  *       a worker that waits on an empty queue for ever (whenIdle: poll) and
  *       runs latency-task.js, which appends now − kwargs.t (ms) to kwargs.file,

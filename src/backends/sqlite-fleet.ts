@@ -27,6 +27,7 @@ import {
   type WorkerRow,
   type WorkerRowStore,
 } from './fleet.js';
+import { AttemptGatherer } from './attempt-gatherer.js';
 
 export const fleetSchema = `
 CREATE TABLE IF NOT EXISTS attempts (
@@ -168,51 +169,33 @@ export class SqliteFleet {
 const gatherMs = 100;
 
 class SqliteHistory implements HistoryStore {
-  private gathered: AttemptRecord[] = [];
-  /** Settles when the gathered attempts are committed (one promise for all of them). */
-  private batch: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly gatherer: AttemptGatherer;
 
   constructor(
     private readonly queue: string,
     private readonly db: Database.Database,
     private readonly sql: FleetStatements,
     private readonly access: SqliteAccess,
-  ) {}
+  ) {
+    this.gatherer = new AttemptGatherer(gatherMs, (attempts) =>
+      this.access.write(() => {
+        for (const a of attempts) {
+          this.sql.insertAttempt.run(
+            this.queue, a.taskId, a.kind, a.command, a.workerId, a.host, a.pid, a.startedAt, a.endedAt,
+            a.durationMs, a.outcome, a.stop, a.exitCode, a.signal, a.error, a.output,
+          );
+        }
+      }, attempts.length === 1),
+    );
+  }
 
   record(attempts: readonly AttemptRecord[]): Promise<void> {
-    this.gathered.push(...attempts);
-    if (!this.batch) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      this.batch = { promise, resolve, reject };
-      this.timer = setTimeout(() => void this.write(), gatherMs);
-      this.timer.unref();
-    }
-    return this.batch.promise;
+    return this.gatherer.record(attempts);
   }
 
   /** Writes the gathered attempts in this turn's transaction; never rejects (their callers get the failure). */
   write(): Promise<void> {
-    clearTimeout(this.timer);
-    const attempts = this.gathered;
-    const batch = this.batch;
-    this.gathered = [];
-    this.batch = undefined;
-    if (!batch) return Promise.resolve();
-    const written = this.access.write(() => {
-      for (const a of attempts) {
-        this.sql.insertAttempt.run(
-          this.queue, a.taskId, a.kind, a.command, a.workerId, a.host, a.pid, a.startedAt, a.endedAt,
-          a.durationMs, a.outcome, a.stop, a.exitCode, a.signal, a.error, a.output,
-        );
-      }
-    }, attempts.length === 1);
-    return written.then(batch.resolve, batch.reject);
+    return this.gatherer.flush();
   }
 
   async query(filter: HistoryFilter): Promise<AttemptRecord[]> {

@@ -35,7 +35,7 @@ export default class PushCommand extends JobqCommand {
       summary: "Skip tasks whose id already succeeded (in the queue's history): re-running a push enqueues only what is missing.",
       default: false,
     }),
-    'skip-queued': Flags.boolean({ summary: 'Skip tasks whose id is already in the queue (local/ queues).', default: false }),
+    'skip-queued': Flags.boolean({ summary: 'Skip tasks whose id is already in the queue (local/ and PostgreSQL queues).', default: false }),
     wait: Flags.boolean({
       summary: 'Wait for the results and print each as a JSON line when its task completes (local/ queues).',
       default: false,

@@ -230,7 +230,7 @@ export class JobQueue {
   async queuedTaskIds(): Promise<Set<string>> {
     const scan = this.store.scan?.bind(this.store);
     if (!this.backend.capabilities.scan || !scan) {
-      throw new UsageError(`${this.backend.description} cannot list a queue without leasing its tasks: --skip-queued needs a local/ queue`);
+      throw new UsageError(`${this.backend.description} cannot list a queue without leasing its tasks: --skip-queued needs a local/ or PostgreSQL queue`);
     }
     const ids = new Set<string>();
     await scan((body) => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SCHEMA_VERSION } from '../../src/backends/postgres/migrations.js';
 import { assertOneErrorLine, runCli, startCli, tempHome } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { testDatabase } from '../helpers/postgres.js';
@@ -124,9 +125,9 @@ describe('jobq on PostgreSQL (CLI)', { skip: db.skip }, () => {
     const schemaEnv = { ...env, JOBQ_PG_SCHEMA: 'by_hand' };
     const first = await runCli(['migrate'], { env: schemaEnv });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /^schema by_hand of postgres:\/\/postgres@127\.0\.0\.1:5432\/jobq_t_\w+ migrated from version 0 to 1$/m);
+    assert.match(first.stdout, new RegExp(`^schema by_hand of postgres://postgres@127\\.0\\.0\\.1:5432/jobq_t_\\w+ migrated from version 0 to ${SCHEMA_VERSION}$`, 'm'));
     const again = await runCli(['pg/any-queue', 'migrate'], { env: schemaEnv });
-    assert.match(again.stdout, /schema by_hand of .* is up to date \(version 1\)/);
+    assert.match(again.stdout, new RegExp(`schema by_hand of .* is up to date \\(version ${SCHEMA_VERSION}\\)`));
     assertOneErrorLine(await runCli(['local/any-queue', 'migrate'], { env }), 2, /local\/any-queue is not a PostgreSQL queue/);
   });
 

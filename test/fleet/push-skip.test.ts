@@ -2,8 +2,9 @@
  * Resume and dedup (SPEC §10): task ids are deterministic, so a push run
  * again after part of the work is done enqueues only what is missing. A
  * push of 1,000 tasks, a worker run of 600 of them (through the API, which
- * can stop after N tasks; the same real SQLite file), then the same push
+ * can stop after N tasks, on the same store), then the same push
  * with --skip-done --skip-queued; and the same options through `pushTasks`.
+ * On local/ and on PostgreSQL.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -13,101 +14,112 @@ import { runWorker } from '../../src/api/run.js';
 import { shellTaskKwargs } from '../../src/push.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { testDatabase } from '../helpers/postgres.js';
+
+const db = await testDatabase();
+after(() => db.drop());
 
 const lines = Array.from({ length: 1000 }, (_, i) => `echo task-${i}`);
 const input = lines.join('\n') + '\n';
 
-describe('push --skip-done --skip-queued (CLI and API)', () => {
-  const home = tempHome();
-  after(() => home.cleanup());
-  const env = home.env;
+/** The suite on the backend of `prefix` (`local`, `pg`), with `extraEnv` to reach it. */
+function pushSkipSuite(label: string, prefix: string, extraEnv: () => NodeJS.ProcessEnv, skip?: string): void {
+  describe(`push --skip-done --skip-queued (CLI and API, ${label})`, { skip }, () => {
+    const home = tempHome();
+    after(() => home.cleanup());
+    const env = { ...home.env, ...extraEnv() };
+    const spec = (name: string): string => `${prefix}/${name}`;
 
-  /** The queue in this test's JOBQ_HOME, opened in-process. */
-  const open = (name: string) => JobQueue.open(`local/${name}`, { env: { ...process.env, ...env } });
+    /** The queue in this test's store, opened in-process. */
+    const open = (name: string) => JobQueue.open(spec(name), { env: { ...process.env, ...env } });
 
-  /** A command as its input line was written: a command pushed from stdin keeps the line's newline, as the reference's does. */
-  const withoutNewline = (command: string): string => command.replace(/\n$/, '');
+    /** A command as its input line was written: a command pushed from stdin keeps the line's newline, as the reference's does. */
+    const withoutNewline = (command: string): string => command.replace(/\n$/, '');
 
-  /** The commands of the tasks waiting in the queue. */
-  async function queuedCommands(name: string): Promise<string[]> {
-    const peek = await runCli([`local/${name}`, 'peek', '-n', '1000', '--json-lines'], { env });
-    return peek.stdout
-      .trim()
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => withoutNewline((JSON.parse(line) as { kwargs: { cmd: string } }).kwargs.cmd))
-      .sort();
-  }
-
-  /** Runs 600 of the queue's tasks; returns the commands that ran. */
-  async function run600(name: string): Promise<Set<string>> {
-    const queue = await open(name);
-    try {
-      const result = await runWorker(queue, { numWorkers: 4, maxTasks: 600 });
-      assert.equal(result.stats.succeeded, 600);
-      const done = await queue.fleet.attempts({ limit: 10_000 });
-      return new Set(done.map((a) => withoutNewline(a.command)));
-    } finally {
-      await queue.close();
+    /** The commands of the tasks waiting in the queue. */
+    async function queuedCommands(name: string): Promise<string[]> {
+      const peek = await runCli([spec(name), 'peek', '-n', '1000', '--json-lines'], { env });
+      return peek.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => withoutNewline((JSON.parse(line) as { kwargs: { cmd: string } }).kwargs.cmd))
+        .sort();
     }
-  }
 
-  it('after 600 of 1,000 ran, the same push with both flags enqueues nothing more; after a loss, exactly the missing ones', async () => {
-    const first = await runCli(['local/resume', 'push'], { env, input });
-    assert.equal(first.code, 0, first.stderr);
-    const ran = await run600('resume');
-    assert.equal(ran.size, 600);
-    assert.equal((await runCli(['local/resume', 'size'], { env })).stdout.trim(), '400');
-
-    const again = await runCli(['local/resume', 'push', '--skip-done', '--skip-queued'], { env, input });
-    assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /enqueued 0 task\(s\) to resume \(skipped 600 done, 400 queued\)/);
-    const waiting = await queuedCommands('resume');
-    assert.equal(waiting.length, 400);
-    assert.deepEqual(waiting, lines.filter((line) => !ran.has(line)).sort(), 'the queue holds exactly the tasks that did not run');
-
-    // The queue is lost (cleared): --skip-done alone enqueues exactly the 400 that never ran.
-    assert.equal((await runCli(['local/resume', 'clear', '--yes'], { env })).code, 0);
-    const resumed = await runCli(['local/resume', 'push', '--skip-done'], { env, input });
-    assert.match(resumed.stderr, /enqueued 400 task\(s\) to resume \(skipped 600 done\)/);
-    assert.deepEqual(await queuedCommands('resume'), waiting);
-  });
-
-  it('--skip-queued skips a line repeated within one push too', async () => {
-    const push = await runCli(['local/dedup', 'push', '--skip-queued'], { env, input: 'echo a\necho b\necho a\n' });
-    assert.match(push.stderr, /enqueued 2 task\(s\) to dedup \(skipped 1 queued\)/);
-    assert.deepEqual(await queuedCommands('dedup'), ['echo a', 'echo b']);
-  });
-
-  it('pushTasks takes the same options and says how many it skipped for each reason', async () => {
-    const queue = await open('api');
-    try {
-      const kwargs = lines.map((line) => shellTaskKwargs(line));
-      const first = await pushTasks(queue, kwargs.slice(0, 700));
-      assert.equal(first.pushed, 700);
-      const worked = await runWorker(queue, { numWorkers: 4, maxTasks: 600 });
-      assert.equal(worked.stats.succeeded, 600);
-      const summary = await pushTasks(queue, kwargs, { skipDone: true, skipQueued: true });
-      assert.deepEqual(
-        { pushed: summary.pushed, skipped: summary.skipped, done: summary.skippedDone, queued: summary.skippedQueued },
-        { pushed: 300, skipped: 700, done: 600, queued: 100 },
-      );
-      assert.equal(await queue.size(), 400);
-      assert.equal(new Set([...(await queue.queuedTaskIds())]).size, 400);
-    } finally {
-      await queue.close();
+    /** Runs 600 of the queue's tasks; returns the commands that ran. */
+    async function run600(name: string): Promise<Set<string>> {
+      const queue = await open(name);
+      try {
+        const result = await runWorker(queue, { numWorkers: 4, maxTasks: 600 });
+        assert.equal(result.stats.succeeded, 600);
+        const done = await queue.fleet.attempts({ limit: 10_000 });
+        return new Set(done.map((a) => withoutNewline(a.command)));
+      } finally {
+        await queue.close();
+      }
     }
-  });
 
-  it('a history-less run (JOBQ_HISTORY=0) leaves --skip-done nothing to skip', async () => {
-    const queue = await open('nohistory');
-    try {
-      await pushTasks(queue, [shellTaskKwargs(`echo ${path.sep}`)]);
-      await runWorker(queue, { history: false });
-      const summary = await pushTasks(queue, [shellTaskKwargs(`echo ${path.sep}`)], { skipDone: true });
-      assert.equal(summary.pushed, 1);
-    } finally {
-      await queue.close();
-    }
+    it('after 600 of 1,000 ran, the same push with both flags enqueues nothing more; after a loss, exactly the missing ones', async () => {
+      const first = await runCli([spec('resume'), 'push'], { env, input });
+      assert.equal(first.code, 0, first.stderr);
+      const ran = await run600('resume');
+      assert.equal(ran.size, 600);
+      assert.equal((await runCli([spec('resume'), 'size'], { env })).stdout.trim(), '400');
+
+      const again = await runCli([spec('resume'), 'push', '--skip-done', '--skip-queued'], { env, input });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /enqueued 0 task\(s\) to resume \(skipped 600 done, 400 queued\)/);
+      const waiting = await queuedCommands('resume');
+      assert.equal(waiting.length, 400);
+      assert.deepEqual(waiting, lines.filter((line) => !ran.has(line)).sort(), 'the queue holds exactly the tasks that did not run');
+
+      // The queue is lost (cleared): --skip-done alone enqueues exactly the 400 that never ran.
+      assert.equal((await runCli([spec('resume'), 'clear', '--yes'], { env })).code, 0);
+      const resumed = await runCli([spec('resume'), 'push', '--skip-done'], { env, input });
+      assert.match(resumed.stderr, /enqueued 400 task\(s\) to resume \(skipped 600 done\)/);
+      assert.deepEqual(await queuedCommands('resume'), waiting);
+    });
+
+    it('--skip-queued skips a line repeated within one push too', async () => {
+      const push = await runCli([spec('dedup'), 'push', '--skip-queued'], { env, input: 'echo a\necho b\necho a\n' });
+      assert.match(push.stderr, /enqueued 2 task\(s\) to dedup \(skipped 1 queued\)/);
+      assert.deepEqual(await queuedCommands('dedup'), ['echo a', 'echo b']);
+    });
+
+    it('pushTasks takes the same options and says how many it skipped for each reason', async () => {
+      const queue = await open('api');
+      try {
+        const kwargs = lines.map((line) => shellTaskKwargs(line));
+        const first = await pushTasks(queue, kwargs.slice(0, 700));
+        assert.equal(first.pushed, 700);
+        const worked = await runWorker(queue, { numWorkers: 4, maxTasks: 600 });
+        assert.equal(worked.stats.succeeded, 600);
+        const summary = await pushTasks(queue, kwargs, { skipDone: true, skipQueued: true });
+        assert.deepEqual(
+          { pushed: summary.pushed, skipped: summary.skipped, done: summary.skippedDone, queued: summary.skippedQueued },
+          { pushed: 300, skipped: 700, done: 600, queued: 100 },
+        );
+        assert.equal(await queue.size(), 400);
+        assert.equal(new Set([...(await queue.queuedTaskIds())]).size, 400);
+      } finally {
+        await queue.close();
+      }
+    });
+
+    it('a history-less run (JOBQ_HISTORY=0) leaves --skip-done nothing to skip', async () => {
+      const queue = await open('nohistory');
+      try {
+        await pushTasks(queue, [shellTaskKwargs(`echo ${path.sep}`)]);
+        await runWorker(queue, { history: false });
+        const summary = await pushTasks(queue, [shellTaskKwargs(`echo ${path.sep}`)], { skipDone: true });
+        assert.equal(summary.pushed, 1);
+      } finally {
+        await queue.close();
+      }
+    });
   });
-});
+}
+
+pushSkipSuite('local/', 'local', () => ({}));
+pushSkipSuite('PostgreSQL', 'pg', () => ({ JOBQ_DATABASE_URL: db.url }), db.skip);

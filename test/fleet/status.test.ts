@@ -1,6 +1,6 @@
 /**
  * `jobq status` with a real fleet: three worker processes running shell tasks
- * on one queue, on local/ and on Azurite. All three are listed with the task
+ * on one queue, on local/, on Azurite and on PostgreSQL. All three are listed with the task
  * each runs; after a SIGKILL of one, that worker is shown as gone once three
  * of its row intervals have passed; the others, stopped by SIGINT, write
  * their final row.
@@ -10,10 +10,12 @@ import { after, describe, it } from 'node:test';
 import type { FleetStatus } from '../../src/fleet/status.js';
 import { startAzurite } from '../helpers/azurite.js';
 import { assertOneErrorLine, runCli, startCli, tempHome, type CliProcess } from '../helpers/cli.js';
+import { testDatabase } from '../helpers/postgres.js';
 import { waitFor, waitForValue } from '../helpers/wait.js';
 
 const azurite = await startAzurite();
-after(() => azurite.stop());
+const db = await testDatabase();
+after(() => Promise.all([azurite.stop(), db.drop()]));
 
 const intervalS = 1;
 
@@ -23,8 +25,8 @@ async function status(spec: string, env: NodeJS.ProcessEnv): Promise<FleetStatus
   return JSON.parse(result.stdout) as FleetStatus;
 }
 
-function fleetSuite(label: string, spec: string, extraEnv: () => NodeJS.ProcessEnv): void {
-  describe(`jobq status with three workers (${label})`, () => {
+function fleetSuite(label: string, spec: string, extraEnv: () => NodeJS.ProcessEnv, skip?: string): void {
+  describe(`jobq status with three workers (${label})`, { skip }, () => {
     const home = tempHome();
     after(() => home.cleanup());
 
@@ -91,6 +93,7 @@ function fleetSuite(label: string, spec: string, extraEnv: () => NodeJS.ProcessE
 
 fleetSuite('local/', 'local/fleet', () => ({}));
 fleetSuite('Azurite', 'devstoreaccount1/fleet', () => ({ JOBQ_CONNECTION_STRING: azurite.connectionString }));
+fleetSuite('PostgreSQL', 'pg/fleet', () => ({ JOBQ_DATABASE_URL: db.url }), db.skip);
 
 describe('jobq status and push on Azure: what the backend cannot do', () => {
   const home = tempHome();
@@ -99,7 +102,7 @@ describe('jobq status and push on Azure: what the backend cannot do', () => {
   it('push --skip-queued is refused in one line: an Azure queue cannot be listed without leasing', async () => {
     const env = { ...home.env, JOBQ_CONNECTION_STRING: azurite.connectionString };
     const push = await runCli(['devstoreaccount1/noscan', 'push', '--skip-queued', '-c', 'true'], { env });
-    assertOneErrorLine(push, 2, /cannot list a queue without leasing its tasks: --skip-queued needs a local\/ queue/);
+    assertOneErrorLine(push, 2, /cannot list a queue without leasing its tasks: --skip-queued needs a local\/ or PostgreSQL queue/);
     assert.equal((await runCli(['devstoreaccount1/noscan', 'size'], { env })).stdout.trim(), '0');
   });
 

@@ -20,6 +20,13 @@ export interface TestDatabase {
   urlFor(database: string): string;
   /** Runs one statement in this file's database on a connection of its own. */
   query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Row[]>;
+  /**
+   * The database's count of committed transactions once every session has
+   * reported its own (sessions report within a second or so): when two looks
+   * 1.5 s apart differ only by what a look costs itself (a connection and a
+   * query: 2). Each look commits too.
+   */
+  settledCommits(): Promise<number>;
   /** Drops the database, ending whatever is connected to it (idempotent). */
   drop(): Promise<void>;
 }
@@ -87,12 +94,26 @@ export async function testDatabase(): Promise<TestDatabase> {
     skip = why;
   }
   let dropped: Promise<void> | undefined;
+  const commits = async (): Promise<number> => {
+    const [row] = await run<{ n: string }>(url, 'SELECT pg_stat_force_next_flush(), xact_commit AS n FROM pg_stat_database WHERE datname = $1', [name]);
+    return Number(row?.n);
+  };
   return {
     skip,
     url,
     name,
     urlFor: (database) => withDatabase(server, database),
     query: (text, values) => run(url, text, values),
+    async settledCommits() {
+      let last = await commits();
+      for (let look = 0; look < 20; look += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const now = await commits();
+        if (now - last <= 2) return now;
+        last = now;
+      }
+      return last;
+    },
     drop() {
       if (skip !== undefined) return Promise.resolve();
       dropped ??= run(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => undefined);

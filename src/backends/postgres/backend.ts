@@ -3,7 +3,9 @@
  * of a fleet of machines. One pool per process, whatever the number of slots:
  * the write batch has one statement in flight, the lease buffer one lease
  * call, and reads are rare, so `poolSize` (4) connections serve any `-n`;
- * LISTEN takes one more, opened only by a process that waits for pushes.
+ * LISTEN takes one more, opened only by a process that waits for pushes,
+ * and a push larger than it holds in memory one more while it runs (push.ts).
+ * The fleet records (fleet.ts) share the pool and the write batch.
  * Nothing connects until a queue is used: the first use probes TLS (for
  * sslmode=prefer) and brings the schema up to date (migrations.ts); a failure
  * there is retried by the next use.
@@ -22,8 +24,10 @@
  */
 import pg from 'pg';
 import type { Backend, BackendCapabilities, QueueStore } from '../backend.js';
+import type { HistoryStore, WorkerRowStore } from '../fleet.js';
 import type { PostgresConnection } from './connection.js';
 import { backendFailure } from './errors.js';
+import { PostgresFleet } from './fleet.js';
 import { migrate, type MigrationResult } from './migrations.js';
 import { PushListener } from './push-listener.js';
 import { PostgresQueue, type StoreContext } from './store.js';
@@ -36,9 +40,10 @@ const capabilities: BackendCapabilities = {
   maxPeek: 1000,
   results: true,
   notifiesPushes: true,
-  scan: false,
-  history: false,
-  workerRows: false,
+  atomicPush: true,
+  scan: true,
+  history: true,
+  workerRows: true,
 };
 
 export interface PostgresBackendOptions {
@@ -61,6 +66,7 @@ export class PostgresBackend implements Backend {
   private readonly writes: PostgresWriteBatch;
   private readonly listener: PushListener;
   private readonly context: StoreContext;
+  private readonly fleet: PostgresFleet;
   private config: Promise<pg.ClientConfig> | undefined;
   private pool: Promise<pg.Pool> | undefined;
   private migrated: Promise<MigrationResult> | undefined;
@@ -75,7 +81,7 @@ export class PostgresBackend implements Backend {
     this.writes = new PostgresWriteBatch(schema, (name, text, values) =>
       this.query<{ kind: string; id: string }>(name, text, values),
     );
-    this.listener = new PushListener(() => this.connectListener(), schema);
+    this.listener = new PushListener(() => this.connectClient(), schema);
     this.context = {
       schema,
       maxLeaseBatch: capabilities.maxLeaseBatch,
@@ -87,11 +93,27 @@ export class PostgresBackend implements Backend {
       ready: async () => {
         await this.ready();
       },
+      connect: () => this.connectClient(),
+      statementTimeoutMs: options.statementTimeoutMs,
     };
+    this.fleet = new PostgresFleet({
+      schema,
+      writes: this.writes,
+      query: (name, text, values) => this.query(name, text, values),
+      failure: (err, action, what) => backendFailure(err, action, `PostgreSQL ${what} (${this.description})`, connection),
+    });
   }
 
   queue(name: string): QueueStore {
     return new PostgresQueue(name, this.context);
+  }
+
+  history(name: string): HistoryStore {
+    return this.fleet.history(name);
+  }
+
+  workerRows(name: string): WorkerRowStore {
+    return this.fleet.workerRows(name);
   }
 
   /**
@@ -106,12 +128,14 @@ export class PostgresBackend implements Backend {
     }
   }
 
-  /** Writes everything queued, stops listening and closes every connection. */
+  /** Writes everything queued (gathered attempts too), stops listening and closes every connection. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The writes first: the pool refuses queries once it is ending. Neither step rejects.
+    await this.fleet.writeGathered();
+    await this.writes.drain();
     const results = await Promise.allSettled([
-      this.writes.drain(),
       this.listener.close(),
       this.pool?.then(
         (pool) => pool.end(),
@@ -185,7 +209,8 @@ export class PostgresBackend implements Backend {
     return this.config;
   }
 
-  private async connectListener(): Promise<pg.Client> {
+  /** A client of its own (not pooled), with every connection's settings: LISTEN, a large push's staging session. */
+  private async connectClient(): Promise<pg.Client> {
     const client = new pg.Client(await this.clientConfig());
     client.on('error', () => undefined);
     try {

@@ -40,6 +40,41 @@ const migrations: readonly Migration[] = [
         PRIMARY KEY (queue, task_id)
       );`,
   },
+  {
+    // The fleet records (fleet.ts): one row per finished attempt, one per worker.
+    // Attempts are keyed by (queue, id), which serves pruning by count and the
+    // paged read of succeeded ids; ended_at serves the time windows.
+    version: 2,
+    sql: (S) => `
+      CREATE TABLE ${S}.attempts (
+        queue text NOT NULL,
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        task_id text NOT NULL,
+        kind text NOT NULL,
+        command text NOT NULL,
+        worker_id text NOT NULL,
+        host text NOT NULL,
+        pid integer NOT NULL,
+        started_at timestamptz NOT NULL,
+        ended_at timestamptz NOT NULL,
+        duration_ms double precision NOT NULL,
+        outcome text NOT NULL,
+        stop text,
+        exit_code integer,
+        signal text,
+        error text,
+        output text,
+        PRIMARY KEY (queue, id)
+      );
+      CREATE INDEX attempts_by_end ON ${S}.attempts (queue, ended_at);
+      CREATE TABLE ${S}.workers (
+        queue text NOT NULL,
+        worker_id text NOT NULL,
+        last_seen timestamptz NOT NULL,
+        body jsonb NOT NULL,
+        PRIMARY KEY (queue, worker_id)
+      );`,
+  },
 ];
 
 /** The schema version this jobq writes. */

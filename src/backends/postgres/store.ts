@@ -9,8 +9,10 @@
  * message is gone, is LeaseLostError. `deliveries` counts leases since the
  * push or the last release, exactly as on `local/`.
  */
+import type pg from 'pg';
 import { LeaseLostError, type JobqError } from '../../errors.js';
-import type { Lease, PeekedMessage, QueueStore } from '../backend.js';
+import type { AtomicPush, Lease, PeekedMessage, QueueStore } from '../backend.js';
+import { PostgresAtomicPush } from './push.js';
 import type { PushListener } from './push-listener.js';
 import type { PostgresWriteBatch, Write } from './write-batch.js';
 
@@ -28,7 +30,14 @@ export interface StoreContext {
   failure(err: unknown, action: string, queue: string): JobqError;
   /** Makes sure the schema exists and is current. */
   ready(): Promise<void>;
+  /** Opens a connected session of its own (a large atomic push stages in it). */
+  connect(): Promise<pg.Client>;
+  /** The sessions' statement timeout, ms. */
+  readonly statementTimeoutMs: number;
 }
+
+/** Messages read at once by `scan`. */
+const scanPage = 2000;
 
 interface LeasedRow {
   id: string;
@@ -51,7 +60,7 @@ function byId(a: { id: string }, b: { id: string }): number {
 export class PostgresQueue implements QueueStore {
   /** The listener's sequence when the last lease went out (see push-listener.ts). */
   private leaseMark: number | undefined;
-  private readonly sql: { lease: string; peek: string; size: string; clear: string; takeResults: string };
+  private readonly sql: { lease: string; peek: string; size: string; clear: string; takeResults: string; scan: string };
 
   constructor(
     readonly name: string,
@@ -66,11 +75,13 @@ export class PostgresQueue implements QueueStore {
         SET token = gen_random_uuid(), visible_at = now() + $3::float8 * interval '1 millisecond', deliveries = m.deliveries + 1
         FROM picked WHERE m.id = picked.id
         RETURNING m.id::text AS id, m.body, m.deliveries, m.token::text AS token`,
-      peek: `SELECT id::text AS id, body, deliveries FROM ${messages}
-        WHERE queue = $1 AND visible_at <= now() ORDER BY visible_at, id LIMIT $2`,
+      // m.id: a bare `id` in ORDER BY would be the output column, text, in which '10' sorts before '9'.
+      peek: `SELECT m.id::text AS id, m.body, m.deliveries FROM ${messages} m
+        WHERE m.queue = $1 AND m.visible_at <= now() ORDER BY m.visible_at, m.id LIMIT $2`,
       size: `SELECT count(*)::int AS n FROM ${messages} WHERE queue = $1`,
       clear: `DELETE FROM ${messages} WHERE queue = $1`,
       takeResults: `DELETE FROM "${context.schema}".results WHERE queue = $1 AND task_id = ANY($2::text[]) RETURNING task_id, body`,
+      scan: `SELECT m.id::text AS id, m.body FROM ${messages} m WHERE m.queue = $1 AND m.id > $2::bigint ORDER BY m.id LIMIT $3`,
     };
   }
 
@@ -94,6 +105,32 @@ export class PostgresQueue implements QueueStore {
   private async settle(lease: Lease, write: Write & { kind: 'complete' | 'extend' | 'release' }): Promise<void> {
     if (!(await this.write(write, `${write.kind} message ${lease.messageId}`))) {
       throw new LeaseLostError(`${write.kind} failed: the lease on message ${lease.messageId} in ${this.name} is gone`);
+    }
+  }
+
+  /** An all-or-nothing push (push.ts): held, or staged in a session of its own, until its commit. */
+  async beginPush(): Promise<AtomicPush> {
+    await this.create();
+    const context = this.context;
+    return new PostgresAtomicPush({
+      queue: this.name,
+      schema: context.schema,
+      statementTimeoutMs: context.statementTimeoutMs,
+      push: (bodies) => this.push(bodies),
+      connect: () => context.connect(),
+      failure: (err, action) => context.failure(err, action, this.name),
+    });
+  }
+
+  /** Every message of the queue, leased ones included, in pages by id (a message pushed meanwhile may be seen or not). */
+  async scan(visit: (body: string) => void): Promise<void> {
+    let after = '0';
+    for (;;) {
+      const rows = await this.query<{ id: string; body: string }>('scan', [this.name, after, scanPage], 'scan');
+      for (const row of rows) visit(row.body);
+      const last = rows.at(-1);
+      if (!last || rows.length < scanPage) return;
+      after = last.id;
     }
   }
 

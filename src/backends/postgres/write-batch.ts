@@ -26,7 +26,11 @@
  * channel, with the queue's name) in the same statement. A statement with
  * pushes commits synchronously (the session's default is asynchronous, see
  * backend.ts): a push is acknowledged only once it is on disk.
+ *
+ * Attempts of the history (fleet.ts), gathered, ride in the statement of
+ * the turn they are handed over in.
  */
+import type { AttemptRecord } from '../fleet.js';
 import { isRetryable, serverRejected } from './errors.js';
 
 export type Write =
@@ -34,7 +38,8 @@ export type Write =
   | { readonly kind: 'complete'; readonly id: string; readonly token: string }
   | { readonly kind: 'extend'; readonly id: string; readonly token: string; readonly visibilityMs: number }
   | { readonly kind: 'release'; readonly id: string; readonly token: string; readonly body: string | null }
-  | { readonly kind: 'result'; readonly queue: string; readonly taskId: string; readonly body: string };
+  | { readonly kind: 'result'; readonly queue: string; readonly taskId: string; readonly body: string }
+  | { readonly kind: 'attempts'; readonly queue: string; readonly attempts: readonly AttemptRecord[] };
 
 type Settle = Extract<Write, { kind: 'complete' | 'extend' | 'release' }>;
 
@@ -159,7 +164,7 @@ export class PostgresWriteBatch {
     }
     for (const pending of batch) {
       const write = pending.write;
-      if (write.kind === 'push' || write.kind === 'result') {
+      if (write.kind === 'push' || write.kind === 'result' || write.kind === 'attempts') {
         pending.resolve(true);
         continue;
       }
@@ -175,6 +180,7 @@ export class PostgresWriteBatch {
 function rowKey(write: Write): string | undefined {
   switch (write.kind) {
     case 'push':
+    case 'attempts':
       return undefined;
     case 'result':
       return `result:${write.queue}\0${write.taskId}`;
@@ -250,6 +256,8 @@ export function statement(writes: readonly Write[], schema: string): { name: str
         'ON CONFLICT (queue, task_id) DO UPDATE SET body = excluded.body, created_at = now())',
     );
   }
+  const attempts = ofKind(writes, 'attempts');
+  if (attempts.length > 0) ctes.push(attemptsInsert(attempts, `"${schema}".attempts`, param));
   // Sessions commit asynchronously (backend.ts); a push is acknowledged only once it is on disk.
   if (pushes.length > 0) outputs.push("SELECT 'durable' AS kind, set_config('synchronous_commit', 'on', true) AS id");
   if (notifying.length > 0) {
@@ -259,4 +267,77 @@ export function statement(writes: readonly Write[], schema: string): { name: str
   if (outputs.length === 0) outputs.push('SELECT NULL::text AS kind, NULL::text AS id WHERE false');
   const kinds = [...new Set(writes.map((write) => write.kind))].sort().join('+');
   return { name: `jobq:${schema}:write:${kinds}`, text: `WITH ${ctes.join(',\n')}\n${outputs.join('\nUNION ALL ')}`, values };
+}
+
+/**
+ * Text as PostgreSQL stores it: NUL, which it cannot hold, and UTF-16
+ * surrogates without their pair (a command or an output tail cut in the
+ * middle of a character), which JSON would carry as escapes it refuses,
+ * become U+FFFD; the rest of the text is kept.
+ */
+const unstorable = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+export function storable(text: string): string;
+export function storable(text: string | null): string | null;
+export function storable(text: string | null): string | null {
+  return text === null ? null : text.replace(unstorable, '\uFFFD');
+}
+
+/** An attempt as a row of the table (times in epoch ms: the statement makes them timestamptz). */
+function attemptRow(queue: string, a: AttemptRecord) {
+  return {
+    queue,
+    task_id: storable(a.taskId),
+    kind: storable(a.kind),
+    command: storable(a.command),
+    worker_id: storable(a.workerId),
+    host: storable(a.host),
+    pid: a.pid,
+    started_at: a.startedAt,
+    ended_at: a.endedAt,
+    duration_ms: a.durationMs,
+    outcome: a.outcome,
+    stop: storable(a.stop),
+    exit_code: a.exitCode,
+    signal: storable(a.signal),
+    error: storable(a.error),
+    output: storable(a.output),
+  };
+}
+
+/** The type of each column of an attempt row, in the table's order. */
+const attemptColumns = [
+  ['queue', 'text'],
+  ['task_id', 'text'],
+  ['kind', 'text'],
+  ['command', 'text'],
+  ['worker_id', 'text'],
+  ['host', 'text'],
+  ['pid', 'integer'],
+  ['started_at', 'float8'],
+  ['ended_at', 'float8'],
+  ['duration_ms', 'float8'],
+  ['outcome', 'text'],
+  ['stop', 'text'],
+  ['exit_code', 'integer'],
+  ['signal', 'text'],
+  ['error', 'text'],
+  ['output', 'text'],
+] as const satisfies ReadonlyArray<readonly [keyof ReturnType<typeof attemptRow>, string]>;
+
+/**
+ * The CTE that inserts the batch's attempts. They go as one JSON array of
+ * rows: V8 writes it and the server reads it several times faster than a
+ * text[] parameter per column, element by element, which cost a no-op
+ * function task a noticeable share of its time.
+ */
+function attemptsInsert(
+  writes: ReadonlyArray<Extract<Write, { kind: 'attempts' }>>,
+  table: string,
+  param: (value: unknown, type: string) => string,
+): string {
+  const rows = param(JSON.stringify(writes.flatMap((write) => write.attempts.map((attempt) => attemptRow(write.queue, attempt)))), 'json');
+  const names = attemptColumns.map(([column]) => column).join(', ');
+  const selected = attemptColumns.map(([column]) => (column.endsWith('_at') ? `to_timestamp(${column} / 1000)` : column)).join(', ');
+  const types = attemptColumns.map(([column, type]) => `${column} ${type}`).join(', ');
+  return `recorded AS (INSERT INTO ${table} (${names}) SELECT ${selected} FROM json_to_recordset(${rows}) AS a(${types}))`;
 }
