@@ -66,11 +66,17 @@ export class TaskTooLargeError extends JobqError {
 export class BackendError extends JobqError {
   /** Retrying cannot help (a corrupt database file): a worker stops instead of waiting for the backend. */
   readonly permanent: boolean;
+  /**
+   * The write may or may not have happened: the connection was lost while it
+   * was being committed, so its outcome never came back.
+   */
+  readonly outcomeUnknown: boolean;
 
-  constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
+  constructor(message: string, options?: { cause?: unknown; permanent?: boolean; outcomeUnknown?: boolean }) {
     super('BACKEND', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BackendError';
     this.permanent = options?.permanent ?? false;
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
 }
 

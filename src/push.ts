@@ -152,6 +152,13 @@ async function pushAtomically(
     await push.commit();
   } catch (err) {
     await push.abort().catch(() => {});
+    if (hasCode(err, 'BACKEND') && (err as BackendError).outcomeUnknown) {
+      throw new BackendError(
+        `push to ${target.name} lost its connection while committing ${count} task(s): whether they were enqueued is ` +
+          `unknown; look (jobq ${target.name} size, or peek) before pushing again, or push again with --skip-queued`,
+        { cause: err },
+      );
+    }
     if (hasCode(err, 'BACKEND')) {
       throw new BackendError(`push to ${target.name} failed, nothing was enqueued: ${errorMessage(err)}`, { cause: err });
     }

@@ -27,7 +27,8 @@
  * before the commit fails the push, with nothing enqueued.
  */
 import type pg from 'pg';
-import type { JobqError } from '../../errors.js';
+import { BackendError, type JobqError } from '../../errors.js';
+import { sqlState } from './errors.js';
 import type { AtomicPush } from '../backend.js';
 
 /**
@@ -88,6 +89,7 @@ export class PostgresAtomicPush implements AtomicPush {
       return;
     }
     const total = this.staged + held.length;
+    let committing = false;
     try {
       await this.staging;
       const client = await this.session;
@@ -104,13 +106,19 @@ export class PostgresAtomicPush implements AtomicPush {
         };
         await client.query(move);
         await client.query('SELECT pg_notify($1, $2)', [this.context.schema, this.context.queue]);
+        committing = true;
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       }
     } catch (err) {
-      throw this.context.failure(err, `push of ${total} messages`);
+      const failure = this.context.failure(err, `push of ${total} messages`);
+      // A COMMIT that got no answer (the connection died) may have happened; one the server refused did not.
+      if (committing && sqlState(err) === undefined && failure instanceof BackendError) {
+        throw new BackendError(failure.message, { cause: err, outcomeUnknown: true });
+      }
+      throw failure;
     } finally {
       await this.closeSession();
     }
