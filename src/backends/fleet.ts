@@ -136,3 +136,43 @@ export function readWorkerRow(value: unknown): WorkerRow | undefined {
   if (!numbers.every((key) => typeof row[key] === 'number') || !Array.isArray(row.running)) return undefined;
   return value as WorkerRow;
 }
+
+/** An attempt as the SQL backends store it: a row of their `attempts` table (times in ms since the epoch). */
+export interface AttemptRow {
+  task_id: string;
+  kind: string;
+  command: string;
+  worker_id: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  ended_at: number;
+  duration_ms: number;
+  outcome: string;
+  stop: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  error: string | null;
+  output: string | null;
+}
+
+/** The attempt a row of an `attempts` table holds. */
+export function attemptFromRow(row: AttemptRow): AttemptRecord {
+  return {
+    taskId: row.task_id,
+    kind: row.kind,
+    command: row.command,
+    workerId: row.worker_id,
+    host: row.host,
+    pid: row.pid,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    durationMs: row.duration_ms,
+    outcome: row.outcome as AttemptOutcome,
+    stop: row.stop,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    error: row.error,
+    output: row.output,
+  };
+}

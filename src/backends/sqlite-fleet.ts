@@ -15,10 +15,12 @@
  */
 import type Database from 'better-sqlite3';
 import {
+  attemptFromRow,
   attemptOutcomes,
   noOutcomes,
   readWorkerRow,
   type AttemptOutcome,
+  type AttemptRow,
   type AttemptRecord,
   type HistoryFilter,
   type HistoryStore,
@@ -59,46 +61,8 @@ CREATE TABLE IF NOT EXISTS workers (
 );
 `;
 
-interface AttemptRow {
-  task_id: string;
-  kind: string;
-  command: string;
-  worker_id: string;
-  host: string;
-  pid: number;
-  started_at: number;
-  ended_at: number;
-  duration_ms: number;
-  outcome: string;
-  stop: string | null;
-  exit_code: number | null;
-  signal: string | null;
-  error: string | null;
-  output: string | null;
-}
-
 const columns =
   'task_id, kind, command, worker_id, host, pid, started_at, ended_at, duration_ms, outcome, stop, exit_code, signal, error, output';
-
-function fromRow(row: AttemptRow): AttemptRecord {
-  return {
-    taskId: row.task_id,
-    kind: row.kind,
-    command: row.command,
-    workerId: row.worker_id,
-    host: row.host,
-    pid: row.pid,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    durationMs: row.duration_ms,
-    outcome: row.outcome as AttemptOutcome,
-    stop: row.stop,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    error: row.error,
-    output: row.output,
-  };
-}
 
 /** The statements of the fleet tables, prepared once per database. */
 function fleetStatements(db: Database.Database) {
@@ -219,7 +183,7 @@ class SqliteHistory implements HistoryStore {
     }
     params.push(filter.limit);
     const sql = `SELECT ${columns} FROM attempts WHERE ${where.join(' AND ')} ORDER BY ended_at DESC, id DESC LIMIT ?`;
-    return this.access.read(() => this.db.prepare<Array<string | number>, AttemptRow>(sql).all(...params)).map(fromRow);
+    return this.access.read(() => this.db.prepare<Array<string | number>, AttemptRow>(sql).all(...params)).map(attemptFromRow);
   }
 
   async countSince(since: readonly number[]): Promise<OutcomeCounts[]> {

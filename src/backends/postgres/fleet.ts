@@ -21,10 +21,12 @@
 import type { JobqError } from '../../errors.js';
 import { AttemptGatherer } from '../attempt-gatherer.js';
 import {
+  attemptFromRow,
   attemptOutcomes,
   noOutcomes,
   readWorkerRow,
   type AttemptOutcome,
+  type AttemptRow,
   type AttemptRecord,
   type HistoryFilter,
   type HistoryStore,
@@ -54,44 +56,6 @@ const gatherMs = 100;
 const epochMs = (column: string): string => `(extract(epoch FROM ${column}) * 1000)::float8`;
 /** An epoch-ms parameter as timestamptz. */
 const timestamp = (param: string): string => `to_timestamp(${param}::float8 / 1000)`;
-
-interface AttemptRow {
-  task_id: string;
-  kind: string;
-  command: string;
-  worker_id: string;
-  host: string;
-  pid: number;
-  started_at: number;
-  ended_at: number;
-  duration_ms: number;
-  outcome: string;
-  stop: string | null;
-  exit_code: number | null;
-  signal: string | null;
-  error: string | null;
-  output: string | null;
-}
-
-function fromRow(row: AttemptRow): AttemptRecord {
-  return {
-    taskId: row.task_id,
-    kind: row.kind,
-    command: row.command,
-    workerId: row.worker_id,
-    host: row.host,
-    pid: row.pid,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    durationMs: row.duration_ms,
-    outcome: row.outcome as AttemptOutcome,
-    stop: row.stop,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    error: row.error,
-    output: row.output,
-  };
-}
 
 /** Statements of one queue's records, each run as a named (prepared) statement. */
 class Statements {
@@ -205,7 +169,7 @@ class PostgresHistory implements HistoryStore {
       // The table's columns (a.), not the outputs of the same names: those are epoch ms, and have no index.
       `WHERE ${where.join(' AND ')} ORDER BY a.ended_at DESC, a.id DESC LIMIT ${param(Math.max(0, filter.limit))}`;
     const rows = await this.sql.run<AttemptRow>(`history:${shape.join('+')}`, text, values, 'read the history');
-    return rows.map(fromRow);
+    return rows.map(attemptFromRow);
   }
 
   async countSince(since: readonly number[]): Promise<OutcomeCounts[]> {

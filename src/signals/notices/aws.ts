@@ -8,12 +8,10 @@
  * otherwise `{"noticeTime"}`), an early warning that is logged and reported
  * to the sink's `rebalance` once per recommendation.
  */
-import type { Logger } from '../../log/logger.js';
-import { FailureLog } from './failure-log.js';
-import { MetadataClient, type MetadataResponse } from './metadata-http.js';
-import type { NoticeDetector, NoticeSink, PreemptionNotice } from './notice.js';
-import { PollLoop } from './poll-loop.js';
-import { NoticeReporter, parseDate } from './reporter.js';
+import type { MetadataResponse } from './metadata-http.js';
+import type { PreemptionNotice } from './notice.js';
+import { PollingDetector, type PollingDetectorOptions } from './polling-detector.js';
+import { parseDate } from './reporter.js';
 
 const tokenPath = '/latest/api/token';
 const instanceActionPath = '/latest/meta-data/spot/instance-action';
@@ -23,17 +21,13 @@ const tokenHeader = 'x-aws-ec2-metadata-token';
 /** The notice AWS gives a spot instance, used when the notice's time cannot be read. */
 const spotNoticeMs = 120_000;
 
-export interface AwsSpotNoticesOptions {
+export interface AwsSpotNoticesOptions extends PollingDetectorOptions {
   /** The instance metadata service, e.g. `http://169.254.169.254`. */
   endpoint: string;
-  /** Poll interval, ms (default 1 s). */
-  intervalMs?: number;
   /** Longest wait for one answer, ms (default 3 s). */
   requestTimeoutMs?: number;
   /** Lifetime asked for each session token, s (default 21600, the longest IMDS grants). */
   tokenTtlSeconds?: number;
-  sink: NoticeSink;
-  logger: Logger;
 }
 
 interface SessionToken {
@@ -42,13 +36,8 @@ interface SessionToken {
   renewAt: number;
 }
 
-export class AwsSpotNotices implements NoticeDetector {
+export class AwsSpotNotices extends PollingDetector {
   readonly source = 'aws';
-  private readonly http = new MetadataClient();
-  private stopped: Promise<void> | undefined;
-  private readonly reporter: NoticeReporter;
-  private readonly failures: FailureLog;
-  private readonly loop: PollLoop;
   private token: SessionToken | undefined;
   /** The notice time of the rebalance recommendation that stands, if one does. */
   private rebalanceTime: string | undefined;
@@ -56,29 +45,10 @@ export class AwsSpotNotices implements NoticeDetector {
   private actionSeenAt: number | undefined;
 
   constructor(private readonly options: AwsSpotNoticesOptions) {
-    this.reporter = new NoticeReporter({ source: 'aws', ...options });
-    this.failures = new FailureLog(options.logger, 'aws', 'AWS spot notices (IMDSv2)');
-    this.loop = new PollLoop({
-      round: (signal) => this.poll(signal),
-      onUnexpected: (err) => this.failures.failed(err),
-      retryDelayMs: this.intervalMs,
-    });
+    super('aws', 'AWS spot notices (IMDSv2)', options);
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= this.loop.stop().then(() => this.http.close());
-    return this.stopped;
-  }
-
-  private get intervalMs(): number {
-    return this.options.intervalMs ?? 1_000;
-  }
-
-  private async poll(signal: AbortSignal): Promise<number> {
+  protected async poll(signal: AbortSignal): Promise<number> {
     const failures: unknown[] = [];
     const attempt = async (step: () => Promise<void>): Promise<void> => {
       try {

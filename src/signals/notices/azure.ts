@@ -11,29 +11,22 @@
  * Microsoft's own samples do); while the name cannot be learnt, every Preempt
  * event counts, which is the safe side.
  */
-import type { Logger } from '../../log/logger.js';
-import { FailureLog } from './failure-log.js';
-import { MetadataClient } from './metadata-http.js';
-import type { NoticeDetector, NoticeSink, PreemptionNotice } from './notice.js';
-import { PollLoop } from './poll-loop.js';
-import { NoticeReporter, parseDate } from './reporter.js';
+import type { PreemptionNotice } from './notice.js';
+import { PollingDetector, type PollingDetectorOptions } from './polling-detector.js';
+import { parseDate } from './reporter.js';
 
 export const azureScheduledEventsPath = '/metadata/scheduledevents?api-version=2020-07-01';
 const computeNamePath = '/metadata/instance/compute/name?api-version=2021-02-01&format=text';
 /** Azure's least notice for a Preempt event, used when its NotBefore cannot be read. */
 const preemptNoticeMs = 30_000;
 
-export interface AzureScheduledEventsOptions {
+export interface AzureScheduledEventsOptions extends PollingDetectorOptions {
   /** The scheduled-events URL, e.g. `http://169.254.169.254/metadata/scheduledevents?api-version=2020-07-01`. */
   url: string;
   /** Why notices are only logged, if they are (JOBQ_DISABLE_SCHEDULED_EVENTS=1); default: they are acted on. */
   ignoredBecause?: string | undefined;
-  /** Poll interval, ms (default 1 s). */
-  intervalMs?: number;
   /** Longest wait for one answer, ms (default 3 s). */
   requestTimeoutMs?: number;
-  sink: NoticeSink;
-  logger: Logger;
 }
 
 interface ScheduledEvent {
@@ -49,13 +42,8 @@ interface ScheduledEventsDocument {
   Events: ScheduledEvent[];
 }
 
-export class AzureScheduledEvents implements NoticeDetector {
+export class AzureScheduledEvents extends PollingDetector {
   readonly source = 'azure';
-  private readonly http = new MetadataClient();
-  private stopped: Promise<void> | undefined;
-  private readonly reporter: NoticeReporter;
-  private readonly failures: FailureLog;
-  private readonly loop: PollLoop;
   private incarnation: unknown;
   /** When each Preempt event was first seen, by id: the deadline of one whose NotBefore cannot be read. */
   private firstSeen = new Map<string, number>();
@@ -63,29 +51,10 @@ export class AzureScheduledEvents implements NoticeDetector {
   private machineName: string | null | undefined;
 
   constructor(private readonly options: AzureScheduledEventsOptions) {
-    this.reporter = new NoticeReporter({ source: 'azure', ...options });
-    this.failures = new FailureLog(options.logger, 'azure', 'Azure scheduled events');
-    this.loop = new PollLoop({
-      round: (signal) => this.poll(signal),
-      onUnexpected: (err) => this.failures.failed(err),
-      retryDelayMs: this.intervalMs,
-    });
+    super('azure', 'Azure scheduled events', options);
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= this.loop.stop().then(() => this.http.close());
-    return this.stopped;
-  }
-
-  private get intervalMs(): number {
-    return this.options.intervalMs ?? 1_000;
-  }
-
-  private async poll(signal: AbortSignal): Promise<number> {
+  protected async poll(signal: AbortSignal): Promise<number> {
     let document: ScheduledEventsDocument;
     try {
       document = await this.read(signal);
