@@ -15,6 +15,7 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { AtomicPush } from './backend.js';
 import type { SqliteWriteBatch } from './sqlite-write-batch.js';
+import { isProcessAlive } from '../os/process-alive.js';
 
 export const stagedPushesSchema = `
 CREATE TABLE IF NOT EXISTS staged_pushes (
@@ -56,21 +57,13 @@ export class SqlitePushStatements {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Deletes what dead pushes staged (see the top of this file). */
 export function sweepStagedPushes(sql: SqlitePushStatements, writes: SqliteWriteBatch): Promise<void> {
   return writes.run(() => {
     const now = Date.now();
     for (const { push_id: pushId, pid, created_at: createdAt } of sql.pushers.all()) {
-      if (pid !== process.pid && (!isAlive(pid) || now - createdAt > staleAfterMs)) sql.discard.run(pushId);
+      if (pid !== process.pid && (!isProcessAlive(pid) || now - createdAt > staleAfterMs)) sql.discard.run(pushId);
     }
   });
 }

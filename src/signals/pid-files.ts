@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { currentUid, ownerOnlyFolder } from '../files/owner-only.js';
 import { readStat } from '../processors/shell/session.js';
+import { isProcessAlive } from '../os/process-alive.js';
 
 /** What a PID file holds: the process, named so that a reused pid does not match. */
 interface PidRecord {
@@ -52,17 +53,9 @@ function bootId(): string | null {
 function recordOf(pid: number): PidRecord | undefined {
   const stat = readStat(pid);
   if (stat !== undefined) return { pid, start_time: stat.startTime, boot_id: bootId() };
-  return isAlive(pid) ? { pid, start_time: null, boot_id: bootId() } : undefined;
+  return isProcessAlive(pid) ? { pid, start_time: null, boot_id: bootId() } : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The root folder, created or checked owner-only; the queue's folder too when `queue` is given. */
 function ownerOnlyFolders(root: string, queue?: string): string {

@@ -11,6 +11,7 @@
  * processes that died are removed first; only those.
  */
 import { execFileSync } from 'node:child_process';
+import { isProcessAlive } from '../../src/os/process-alive.js';
 
 export interface NetworkNamespace {
   readonly name: string;
@@ -39,24 +40,16 @@ function ipQuietly(...args: string[]): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the namespaces and links of test processes that are gone. */
 function removeAbandoned(): void {
   for (const line of ip('netns', 'list').split('\n')) {
     const pid = Number(/^jobq-(\d+)\b/.exec(line)?.[1]);
-    if (Number.isInteger(pid) && !isAlive(pid)) ipQuietly('netns', 'delete', `jobq-${pid}`);
+    if (Number.isInteger(pid) && !isProcessAlive(pid)) ipQuietly('netns', 'delete', `jobq-${pid}`);
   }
   for (const line of ip('-o', 'link', 'show').split('\n')) {
     const pid = Number(/^\d+: jq(\d+)h[@:]/.exec(line)?.[1]);
-    if (Number.isInteger(pid) && !isAlive(pid)) ipQuietly('link', 'delete', `jq${pid}h`);
+    if (Number.isInteger(pid) && !isProcessAlive(pid)) ipQuietly('link', 'delete', `jq${pid}h`);
   }
 }
 

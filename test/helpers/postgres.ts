@@ -9,6 +9,7 @@
  * except under CI=true, where the file fails: CI must run them.
  */
 import pg from 'pg';
+import { isProcessAlive } from '../../src/os/process-alive.js';
 
 export interface TestDatabase {
   /** Why the PostgreSQL tests of this file skip (no server), else undefined. */
@@ -60,21 +61,13 @@ async function run<Row extends pg.QueryResultRow>(url: string, text: string, val
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Drops the test databases whose process is gone. */
 async function dropAbandoned(admin: string): Promise<void> {
   const rows = await run<{ datname: string }>(admin, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`${NAME_PREFIX}%`]);
   for (const { datname } of rows) {
     const pid = Number(/^jobq_t_(\d+)_/.exec(datname)?.[1]);
-    if (Number.isInteger(pid) && !isAlive(pid)) await run(admin, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+    if (Number.isInteger(pid) && !isProcessAlive(pid)) await run(admin, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
   }
 }
 
