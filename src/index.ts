@@ -26,7 +26,7 @@ export type {
 } from './backends/fleet.js';
 export { fleetStatus, type FleetStatus, type WorkerState, type WorkerStatus } from './fleet/status.js';
 export type { FleetRecords } from './queue/fleet-records.js';
-export type { PushFilterOptions } from './push-filter.js';
+export type { PushFilterOptions } from './push/filter.js';
 export type { FleetOptions } from './worker/fleet-options.js';
 export type { WorkerStats } from './worker/loop.js';
 export type { IdlePolicy, LoopOptions } from './worker/options.js';

@@ -1,7 +1,7 @@
 /** Pushing through the programmatic API: one task, or many from an array or an (async) iterable. */
 import { readEnvironment } from '../options/environment.js';
 import { pushKwargs, type PushKwargsOptions, type PushSummary as PipelineSummary } from '../push.js';
-import { PushFilter, type PushFilterOptions } from '../push-filter.js';
+import { PushFilter, type PushFilterOptions } from '../push/filter.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { createTask, type Kwargs, type NewTaskOptions, type Task } from '../task/task.js';
 

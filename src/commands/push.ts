@@ -6,7 +6,7 @@ import { pushProgress } from '../cli/progress.js';
 import { inputLines } from '../cli/stdin.js';
 import { commandItems, lineItems, parseEnvPairs } from '../push/input.js';
 import { assertPushTarget, MAX_PUSH_CONCURRENCY, pushItems } from '../push.js';
-import { PushFilter } from '../push-filter.js';
+import { PushFilter } from '../push/filter.js';
 
 export default class PushCommand extends JobqCommand {
   static override summary = 'Push tasks: shell commands with -c, or one task per stdin line.';

@@ -6,7 +6,7 @@
  * pushed earlier in the same push counts as queued, so a repeated line is
  * skipped too. The sets are read once, when the filter is made.
  */
-import type { JobQueue } from './queue/job-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
 
 export interface PushFilterOptions {
   /** Skip tasks whose id already succeeded (default false). */
