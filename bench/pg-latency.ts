@@ -5,13 +5,10 @@
  * 200-600 ms apart (so the fleet is idle at each push), stamped with the
  * time just before the push call; the task appends how long ago that was
  * when it starts. Contenders: jobq (an idle worker through the API:
- * whenIdle 'poll', a function task), jobq's store alone (lease, and
- * waitForPush when empty: what the worker's idle wait will do),
+ * whenIdle 'poll', a function task: its idle slots wait on PostgreSQL's
+ * notifications), jobq's store alone (lease, and waitForPush when empty),
  * graphile-worker (LISTEN/NOTIFY) and pg-boss (polling, at its shortest
  * interval, 0.5 s). Figures: p50 and p99.
- *
- * jobq's worker figure follows its idle wait: re-run this script when the
- * worker waits on PostgreSQL's notifications (waitForPush) instead of polls.
  *
  *   node dist/bench/pg-latency.js [--pushes 100] [--workers 4]
  */
@@ -131,7 +128,7 @@ try {
 }
 
 const labels: Record<string, string> = {
-  jobq: `jobq, ${workers} idle workers (whenIdle poll)`,
+  jobq: `jobq, ${workers} idle workers (whenIdle poll: LISTEN/NOTIFY)`,
   'jobq-listen': `jobq store, ${workers} lease + waitForPush loops`,
   graphile: `graphile-worker, ${workers} idle runners`,
   'pg-boss': `pg-boss, ${workers} idle work() loops, polling every 0.5 s`,
@@ -157,6 +154,6 @@ report.finish({
   ],
   notes: [
     `${pushes} pushes, 200-600 ms apart, after 5 s of idling; the stamp is taken before the push call, so the push's own commit is in the figure`,
-    "jobq's idle slots poll (250 ms doubling to 5 s) until the worker waits on LISTEN/NOTIFY (waitForPush): re-run this script then",
+    "jobq's idle slots wait on LISTEN/NOTIFY (waitForPush), and poll slowly (250 ms doubling to 5 s) only for leases that expired",
   ],
 });
