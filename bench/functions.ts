@@ -1,9 +1,10 @@
 /**
  * Function tasks side by side: N no-op function tasks (default 100,000) on
  * the local backend at -n 4, through jobq's worker (as a user runs it, and
- * with -q, which skips the two log lines per task), against the same module
- * straight through a piscina pool of 4 threads (no queue). The figure is
- * tasks/s of the process that runs them, start-up included.
+ * with -q, which skips the two log lines per task), against the floor: the
+ * same module straight through a piscina pool of 4 threads (no queue, no
+ * storage). The figure is tasks/s of the process that runs them, start-up
+ * included; the targets are jobq's share of the floor in the same run.
  *
  *   node dist/bench/functions.js [--rounds 3] [--tasks 100000]
  */
@@ -49,13 +50,15 @@ const figures = [
   figure({ key: 'jobq-push', label: 'jobq push (JSON lines)', command: `${line(...push)} < kwargs.jsonl`, unit: 'tasks/s', samples: samples.get('jobq-push') }),
   figure({ key: 'piscina', label: 'piscina, 4 threads, no queue', command: line(...piscina), unit: 'tasks/s', samples: samples.get('piscina') }),
 ];
-const all = [...ratios(figures, 'jobq', ['piscina']), ...ratios(figures, 'jobq-quiet', ['piscina'])];
+const [normal, quiet] = [...ratios(figures, 'jobq', ['piscina']), ...ratios(figures, 'jobq-quiet', ['piscina'])];
+/** Absolute rates move 4x between days on a shared machine: the targets are ratios to the pool in the same run. */
+const floorShare = 0.8;
 report.finish({
   figures,
-  ratios: all,
+  ratios: [normal, quiet].filter((ratio) => ratio !== undefined),
   targets: [
-    target('jobq worker -n 4, tasks/s', figures[0]?.value ?? Number.NaN, '>=', 20_000),
-    target('jobq worker -n 4 -q, tasks/s', figures[1]?.value ?? Number.NaN, '>=', 20_000),
+    target('jobq worker -n 4 / piscina', normal?.value ?? Number.NaN, '>=', floorShare),
+    target('jobq worker -n 4 -q / piscina', quiet?.value ?? Number.NaN, '>=', floorShare),
   ],
   notes: [`${rounds} rounds; figures are medians; the task module is ${task}`],
 });

@@ -193,6 +193,40 @@ describe('function processor', () => {
     });
   });
 
+  describe('a thread that fails', () => {
+    const warnings: string[] = [];
+    let processor: Processor;
+    before(async () => {
+      processor = await createFunctionProcessor({
+        module: `${tasksModule}#misbehaves`,
+        numWorkers: 1,
+        warn: (message) => warnings.push(message),
+      });
+    });
+    after(() => processor.close());
+
+    async function runs(how?: string): Promise<TaskOutcome> {
+      return outcomeOf(start(processor, how === undefined ? {} : { how }).running);
+    }
+
+    it('by exiting fails its task; a new thread runs the next', async () => {
+      assert.deepEqual(await runs('exit'), { ok: false, error: "the task's thread exited with code 3" });
+      assert.deepEqual(await runs(), { ok: true, result: 'fine' });
+    });
+
+    it('by an error thrown outside the task promise fails its task; a new thread runs the next', async () => {
+      assert.deepEqual(await runs('throw-from-timer'), { ok: false, error: "the task's thread failed: thrown from a timer" });
+      assert.deepEqual(await runs(), { ok: true, result: 'fine' });
+    });
+
+    it('outside any task is reported and replaced; the task that returned keeps its outcome', async () => {
+      assert.deepEqual(await runs('throw-after-return'), { ok: true, result: 'fine' });
+      await waitFor(() => warnings.length > 0, { timeoutMs: deadlineMs, message: () => 'no warning' });
+      assert.deepEqual(warnings, ['a function thread failed outside any task and was replaced: thrown after the task returned']);
+      assert.deepEqual(await runs(), { ok: true, result: 'fine' });
+    });
+  });
+
   it('keeps the process alive until every done has resolved', async () => {
     // 5,000 tasks on 4 threads caught a task whose `ended` message was still
     // in flight when piscina had already unref'd its thread (exit code 13).

@@ -1,23 +1,17 @@
 /**
- * The messages between the function processor (main thread) and its piscina
- * threads (STYLE §9): TypeScript types, each with a guard that checks the shape
- * at runtime, since a structured clone crosses a boundary the compiler cannot see.
+ * The messages between the function processor (main thread) and its threads
+ * (STYLE §9): TypeScript types, each with a guard that checks the shape at
+ * runtime, since a structured clone crosses a boundary the compiler cannot see.
  *
- * Channels:
- * - `ThreadSetup` goes to every thread once, as piscina's `workerData`.
- * - `TaskPayload` is the piscina task: one per task; `TaskReport` is what the
- *   piscina run returns, once the function has returned or thrown.
- * - `ThreadMessage`s (one per `ctx.log` call) go from a thread to the main
- *   thread on the thread's `parentPort` (piscina re-emits them as the pool's
- *   `message` event). That is another channel than piscina's, so the report
- *   says how many were sent and the main thread waits for all of them before
- *   it ends the task. A task that logs nothing costs no message of its own.
- * - A stop is written into `ThreadSetup.stopFlags` (shared memory) and then
- *   broadcast as a `StopMessage` to every thread on a BroadcastChannel: the
- *   main thread does not know which thread runs a task, and stops are rare,
- *   so a broadcast by task key is cheaper than a channel per task. A thread
- *   looks at the flags when it starts a task (the stop came first: its
- *   thread may not even have listened yet) and listens while it runs.
+ * Each thread has one channel, its own port, and runs one task at a time:
+ * - `ThreadSetup` goes to every thread once, as its `workerData`.
+ * - `RunMessage` (one per task) and `StopMessage` go to the thread; a run
+ *   says whether the task was asked to stop before it was handed over, and a
+ *   stop that comes later follows it on the same port, so none is lost.
+ * - `LogMessage`s (one per `ctx.log` call) and then one `ReportMessage` come
+ *   back on the same port: they arrive in order, so once the report is in,
+ *   every line of the task has been delivered. A task that logs nothing costs
+ *   one message each way.
  */
 
 export interface ThreadSetup {
@@ -25,22 +19,22 @@ export interface ThreadSetup {
   readonly moduleUrl: string;
   /** The export to call (`default` unless the spec names one). */
   readonly exportName: string;
-  /** The BroadcastChannel's name for stop messages. */
-  readonly stopChannel: string;
-  /**
-   * Shared: slot `key % length` holds `key` once the task `key` was asked to
-   * stop (-1 at first). Task keys wrap below 2^31; slots are reused only by a
-   * key `length` tasks later, far more than are ever in flight at once.
-   */
-  readonly stopFlags: Int32Array;
 }
 
-export interface TaskPayload {
+export interface RunMessage {
+  readonly kind: 'run';
   /** The processor's key for this run of the task (task ids may repeat). */
   readonly key: number;
   readonly taskId: string;
   /** The kwargs as JSON text: cheaper to clone than an object, parsed in the thread. */
   readonly kwargsJson: string;
+  /** The task was asked to stop before the thread got it: its ctx.signal starts aborted. */
+  readonly stopped: boolean;
+}
+
+export interface StopMessage {
+  readonly kind: 'stop';
+  readonly key: number;
 }
 
 /** What a function's run came to, as it crosses back to the main thread. */
@@ -48,23 +42,21 @@ export type FunctionOutcome =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: string; readonly detail?: string };
 
-/** What a piscina run returns: the outcome, and how many `log` messages the task sent before it. */
-export interface TaskReport {
-  readonly outcome: FunctionOutcome;
-  readonly logs: number;
-}
-
 /** One `ctx.log` call, formatted. */
-export interface ThreadMessage {
+export interface LogMessage {
   readonly kind: 'log';
   readonly key: number;
   readonly text: string;
 }
 
-export interface StopMessage {
-  readonly kind: 'stop';
+/** The function has returned or thrown. */
+export interface ReportMessage {
+  readonly kind: 'report';
   readonly key: number;
+  readonly outcome: FunctionOutcome;
 }
+
+export type ThreadMessage = LogMessage | ReportMessage;
 
 type Fields = Record<string, unknown>;
 
@@ -77,19 +69,22 @@ function isKey(value: unknown): value is number {
 }
 
 export function isThreadSetup(value: unknown): value is ThreadSetup {
+  return isRecord(value) && typeof value['moduleUrl'] === 'string' && typeof value['exportName'] === 'string';
+}
+
+export function isRunMessage(value: unknown): value is RunMessage {
   return (
     isRecord(value) &&
-    typeof value['moduleUrl'] === 'string' &&
-    typeof value['exportName'] === 'string' &&
-    typeof value['stopChannel'] === 'string' &&
-    value['stopFlags'] instanceof Int32Array
+    value['kind'] === 'run' &&
+    isKey(value['key']) &&
+    typeof value['taskId'] === 'string' &&
+    typeof value['kwargsJson'] === 'string' &&
+    typeof value['stopped'] === 'boolean'
   );
 }
 
-export function isTaskPayload(value: unknown): value is TaskPayload {
-  return (
-    isRecord(value) && isKey(value['key']) && typeof value['taskId'] === 'string' && typeof value['kwargsJson'] === 'string'
-  );
+export function isStopMessage(value: unknown): value is StopMessage {
+  return isRecord(value) && value['kind'] === 'stop' && isKey(value['key']);
 }
 
 function isOutcome(value: unknown): value is FunctionOutcome {
@@ -102,14 +97,8 @@ function isOutcome(value: unknown): value is FunctionOutcome {
   );
 }
 
-export function isTaskReport(value: unknown): value is TaskReport {
-  return isRecord(value) && isOutcome(value['outcome']) && isKey(value['logs']);
-}
-
 export function isThreadMessage(value: unknown): value is ThreadMessage {
-  return isRecord(value) && value['kind'] === 'log' && isKey(value['key']) && typeof value['text'] === 'string';
-}
-
-export function isStopMessage(value: unknown): value is StopMessage {
-  return isRecord(value) && value['kind'] === 'stop' && isKey(value['key']);
+  if (!isRecord(value) || !isKey(value['key'])) return false;
+  if (value['kind'] === 'log') return typeof value['text'] === 'string';
+  return value['kind'] === 'report' && isOutcome(value['outcome']);
 }

@@ -1,28 +1,26 @@
 /**
- * Runs inside each piscina thread of the function processor (SPEC §8). The
- * thread imports the task module once; each piscina task calls its function
- * with the kwargs and a context, sends one `log` message per `ctx.log` call
- * over the thread's `parentPort`, and returns a report: the outcome and how
- * many `log`s it sent (the main thread waits for them all).
+ * Runs inside each thread of the function processor (SPEC §8). The thread
+ * imports the task module once; each `run` message calls its function with
+ * the kwargs and a context, sends one `log` message per `ctx.log` call, then
+ * one `report` with the outcome, all on the thread's port (function-messages.ts).
  *
- * A task starts with its ctx.signal aborted when its stop flag is already
- * set (function-messages.ts); while it runs, the stop broadcast reaches it.
- * The task is made current before the flag is read, and the main thread sets
- * the flag before it broadcasts, so a stop is either seen at the start or
- * heard while running.
+ * A task starts with its ctx.signal aborted when the run says it was stopped
+ * already; a stop that comes while it runs aborts it then (or before the
+ * function first reads the signal, which is then aborted from the start).
  *
  * Only `ctx.log` is captured; `console.log` in a thread goes to the process's
  * own stdout, unprefixed, as in any worker thread.
  */
 import { inspect } from 'node:util';
-import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import {
+  isRunMessage,
   isStopMessage,
-  isTaskPayload,
   isThreadSetup,
   type FunctionOutcome,
-  type TaskReport,
-  type ThreadMessage,
+  type LogMessage,
+  type ReportMessage,
+  type RunMessage,
 } from './function-messages.js';
 
 /** What a task function gets besides its kwargs. */
@@ -55,43 +53,32 @@ const loaded = loadFunction();
 // rejection from counting as unhandled before the first task.
 loaded.catch(() => undefined);
 
-/** The task running on this thread (one at a time), with the controller of its ctx.signal. */
-class ThreadTasks {
-  private current: { readonly key: number; readonly controller: AbortController } | undefined;
+/**
+ * A task's stop, as its ctx.signal. The AbortController is made only when the
+ * function reads the signal: most never do, and one costs more than the rest
+ * of a no-op task's run.
+ */
+class TaskStop {
+  private controller: AbortController | undefined;
 
-  constructor(private readonly stopFlags: Int32Array) {}
+  constructor(private stopped: boolean) {}
 
-  /** The task `key` starts; its ctx.signal (already aborted when it was asked to stop). */
-  start(key: number): AbortSignal {
-    const controller = new AbortController();
-    this.current = { key, controller };
-    if (Atomics.load(this.stopFlags, key % this.stopFlags.length) === key) controller.abort();
-    return controller.signal;
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stopped) this.controller.abort();
+    }
+    return this.controller.signal;
   }
 
-  /** A stop for the task `key`, wherever it runs. */
-  stopHeard(key: number): void {
-    if (key === this.current?.key) this.current.controller.abort();
-  }
-
-  isRunning(key: number): boolean {
-    return this.current?.key === key;
-  }
-
-  end(): void {
-    this.current = undefined;
+  stop(): void {
+    this.stopped = true;
+    this.controller?.abort();
   }
 }
 
-const tasks = new ThreadTasks(setup.stopFlags);
-
-/** Stop requests by task key, for every thread; unref'd so it never keeps a thread alive. */
-const stops = new BroadcastChannel(setup.stopChannel);
-stops.onmessage = (event: Event): void => {
-  const data: unknown = (event as MessageEvent).data;
-  if (isStopMessage(data)) tasks.stopHeard(data.key);
-};
-stops.unref();
+/** The task running on this thread (one at a time), with its stop. */
+let current: { readonly key: number; readonly stop: TaskStop } | undefined;
 
 function describe(value: unknown): string {
   try {
@@ -111,45 +98,48 @@ function format(args: readonly unknown[]): string {
 }
 
 /**
- * The outcome of a returned value. A result that cannot be cloned would make
- * piscina's reply throw and take the thread down: it becomes a failure. Only
- * objects need the check (a structured clone of them).
+ * Sends the outcome. A result that cannot be cloned makes `postMessage` throw
+ * before anything is sent: the task fails instead, and the thread goes on.
  */
-function returned(result: unknown): FunctionOutcome {
-  if ((typeof result === 'object' && result !== null) || typeof result === 'function' || typeof result === 'symbol') {
-    try {
-      structuredClone(result);
-    } catch (err) {
-      return { ok: false, error: `result is not structured-cloneable: ${describe(err)}` };
-    }
+function report(key: number, outcome: FunctionOutcome): void {
+  try {
+    port.postMessage({ kind: 'report', key, outcome } satisfies ReportMessage);
+  } catch (err) {
+    const error = `result is not structured-cloneable: ${describe(err)}`;
+    port.postMessage({ kind: 'report', key, outcome: { ok: false, error } } satisfies ReportMessage);
   }
-  return { ok: true, result };
 }
 
-/** The piscina task: runs one task; its `log`s are posted before it returns. */
-export default async function runTask(payload: unknown): Promise<TaskReport> {
-  if (!isTaskPayload(payload)) throw new TypeError('jobq: malformed task payload');
-  const { key, taskId } = payload;
-  let logs = 0;
+/** Runs one task: its `log`s are posted before its report. */
+async function run(message: RunMessage): Promise<void> {
+  const { key, taskId } = message;
+  const stop = new TaskStop(message.stopped);
+  const task = { key, stop };
+  current = task;
   const ctx: FunctionTaskContext = {
-    signal: tasks.start(key),
+    get signal() {
+      return stop.signal;
+    },
     taskId,
     log: (...args) => {
       // Lines logged after the task ended (a forgotten timer) belong to no task.
-      if (!tasks.isRunning(key)) return;
-      port.postMessage({ kind: 'log', key, text: format(args) } satisfies ThreadMessage);
-      logs += 1;
+      if (current !== task) return;
+      port.postMessage({ kind: 'log', key, text: format(args) } satisfies LogMessage);
     },
   };
   let outcome: FunctionOutcome;
   try {
     const fn = await loaded;
-    const kwargs = JSON.parse(payload.kwargsJson) as Record<string, unknown>;
-    outcome = returned(await fn(kwargs, ctx));
+    const kwargs = JSON.parse(message.kwargsJson) as Record<string, unknown>;
+    outcome = { ok: true, result: await fn(kwargs, ctx) };
   } catch (err) {
     outcome = failure(err);
-  } finally {
-    tasks.end();
   }
-  return { outcome, logs };
+  current = undefined;
+  report(key, outcome);
 }
+
+port.on('message', (message: unknown) => {
+  if (isRunMessage(message)) void run(message);
+  else if (isStopMessage(message) && message.key === current?.key) current.stop.stop();
+});
