@@ -6,14 +6,21 @@
  * storage write serves many tasks.
  *
  * How many to lease ahead follows the rate at which the slots take leases:
- * as many as they take in `aheadHorizonMs`, at most `maxAhead`, so that a
- * lease waits here about that long at most. Tasks that take longer than that
- * get none ahead: a worker holds back no task that other workers could run
- * for longer than that. While the worker is not running (a stop, a brace), a
- * lease call is only for the slots that ask.
- * A refill goes out when the buffer is half empty, before a slot has to wait
- * for it; after a lease call that found fewer messages than it asked for,
- * only a slot that finds the buffer empty leases again.
+ * as many as they take in the horizon, at most `maxAhead`. The horizon is
+ * `aheadHorizonMs`, or four lease round trips when that is longer (a refill
+ * goes out when half of what is ahead is left, and must come back before
+ * the rest is taken, with a round trip to spare: round trips vary): on a
+ * link with a 20 ms round trip, the slots still find their next task
+ * waiting. A lease waits here about the horizon at most: tasks that take longer than that get none ahead, so that a worker
+ * holds back no task that other workers could run. While the worker is not
+ * running (a stop, a brace), a lease call is only for the slots that ask.
+ *
+ * Up to `maxCallsInFlight` lease calls go out at once, each up to the
+ * backend's batch limit, when the slots need more than one call brings (32
+ * on Azure). A call that found fewer messages than it asked for stops the
+ * leasing ahead until a slot finds the buffer empty; the slots it left
+ * waiting lease again at once while the calls find messages, and are told
+ * that none is visible (the loop's idle wait) only by a call that found none.
  *
  * A buffered lease is held like a running one: its heartbeat starts when it
  * is leased, and the execution of its task takes the heartbeat over.
@@ -51,26 +58,35 @@ interface Waiter {
 
 /** The most leases kept ahead of the slots. */
 const maxAhead = 64;
-/** Lease ahead what the slots take in this long. */
-const aheadHorizonMs = 10;
+/** Lease ahead what the slots take in this long, at least (four lease round trips when that is longer). */
+const aheadHorizonMs = 50;
+/** The most lease calls in flight at once. */
+const maxCallsInFlight = 4;
+/** The weight of the newest lease call in the running mean of their round trips. */
+const newestWeight = 1 / 8;
 
 export class LeaseBuffer {
   private readonly buffered: HeldLease[] = [];
   private readonly waiters: Waiter[] = [];
   /** Releases under way (they never reject). */
   private readonly releases = new Set<Promise<void>>();
-  /** The lease call in flight, if any. */
-  private call: Promise<void> | undefined;
+  /** The lease calls in flight. */
+  private readonly calls = new Set<Promise<void>>();
+  /** How many leases the calls in flight asked for in all: the first that many waiters are theirs. */
+  private requested = 0;
   /** The worker is done: nothing is kept any more. */
   private closed = false;
   /** The last lease call found fewer messages than it asked for. */
   private exhausted = false;
-  private ahead = 0;
   /** Leases handed to slots. With those buffered, at most maxTasks: a lease given back counts no more. */
   private taken = 0;
-  /** When the last lease call went out (performance.now()), and how many leases slots had taken then. */
-  private lastCallAt = Number.NaN;
-  private takenAtCall = 0;
+  /** The lease call's round trip, a running mean (ms). */
+  private leaseRoundTripMs = 0;
+  /** The time between two leases taken by slots (ms), over the last window of at least the horizon; NaN at first. */
+  private msPerTake = Number.NaN;
+  /** When the current window began (performance.now()), and how many leases slots had taken then. */
+  private windowStart = Number.NaN;
+  private takenAtWindowStart = 0;
 
   constructor(
     private readonly queue: JobQueue,
@@ -115,7 +131,7 @@ export class LeaseBuffer {
   /** Ends leasing: waits for the lease call in flight, releases what is buffered, and waits for every release. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.call) await this.call;
+    while (this.calls.size > 0) await Promise.all(this.calls);
     this.releaseBuffered();
     while (this.releases.size > 0) await Promise.all(this.releases);
   }
@@ -125,43 +141,84 @@ export class LeaseBuffer {
     return !this.closed && this.options.isRunning();
   }
 
+  /** Sends lease calls while the slots that wait and the leases ahead need more than is buffered and asked for. */
   private refill(): void {
-    if (this.call) return;
-    const low = this.ahead > 0 && this.buffered.length <= this.ahead / 2 && !this.exhausted && this.keeping;
-    if (this.waiters.length === 0 && !low) return;
-    this.ahead = this.keeping ? this.aheadForRate() : 0;
-    const count = Math.min(
-      this.waiters.length + this.ahead - this.buffered.length,
-      this.queue.capabilities.maxLeaseBatch,
-      this.options.maxTasks - this.taken - this.buffered.length,
-    );
-    if (count > 0) this.call = this.leaseMore(count);
-    else for (const waiter of this.waiters.splice(0)) waiter.resolve(undefined);
+    this.measureRate();
+    while (this.calls.size < maxCallsInFlight) {
+      const ahead = this.keeping && !this.exhausted ? this.aheadForRate() : 0;
+      const coming = this.buffered.length + this.requested - this.waiters.length;
+      // Slots wait with no call for them, or what is ahead is half gone.
+      const due = coming < 0 || (ahead > 0 && coming <= ahead / 2);
+      const count = Math.min(
+        ahead - coming,
+        this.queue.capabilities.maxLeaseBatch,
+        this.options.maxTasks - this.taken - this.buffered.length - this.requested,
+      );
+      if (!due || count <= 0) break;
+      this.send(count);
+    }
+    // maxTasks are claimed: the slots no call is for get nothing.
+    if (this.requested < this.waiters.length && this.options.maxTasks - this.taken - this.requested <= 0) {
+      for (const waiter of this.uncoveredWaiters()) waiter.resolve(undefined);
+    }
   }
 
-  /** How many to lease ahead at the rate the slots took leases since the last call. */
+  private get horizonMs(): number {
+    return Math.max(aheadHorizonMs, 4 * this.leaseRoundTripMs);
+  }
+
+  /** How many to lease ahead at the rate the slots take leases, over the horizon. */
   private aheadForRate(): number {
-    const msPerLease = (performance.now() - this.lastCallAt) / (this.taken - this.takenAtCall);
-    // NaN (the first call) and Infinity (nothing taken: the queue was empty) give none ahead.
-    return msPerLease >= 0 ? Math.min(maxAhead, Math.floor(aheadHorizonMs / msPerLease)) : 0;
+    // NaN (no window yet) and Infinity (nothing taken: the queue was empty) give none ahead.
+    return this.msPerTake >= 0 ? Math.min(maxAhead, Math.floor(this.horizonMs / this.msPerTake)) : 0;
+  }
+
+  /**
+   * The rate of takes, over windows of at least the horizon: slots that wait
+   * on a call take its leases all at once, and only a window that long tells
+   * a burst of long tasks from a stream of short ones.
+   */
+  private measureRate(): void {
+    const now = performance.now();
+    const elapsed = now - this.windowStart;
+    if (elapsed < this.horizonMs) return;
+    if (elapsed >= 0) this.msPerTake = elapsed / (this.taken - this.takenAtWindowStart);
+    this.windowStart = now;
+    this.takenAtWindowStart = this.taken;
+  }
+
+  /** The waiters no call in flight is for (the last ones to come), taken out. */
+  private uncoveredWaiters(): Waiter[] {
+    return this.waiters.splice(this.requested);
+  }
+
+  /** Sends one lease call; once it is done (and no longer counts as in flight), more may go out. */
+  private send(count: number): void {
+    this.requested += count;
+    const call = this.leaseMore(count);
+    this.calls.add(call);
+    void call.then(() => {
+      this.calls.delete(call);
+      this.refill();
+    });
   }
 
   /** One lease call; never rejects (a failure goes to the slots that asked). */
   private async leaseMore(count: number): Promise<void> {
-    this.lastCallAt = performance.now();
-    this.takenAtCall = this.taken;
+    const sentAt = performance.now();
     let held: HeldLease[];
     try {
       const messages = await this.queue.lease(count, this.options.visibilityMs);
       held = messages.map((message) => ({ message, keeper: this.heartbeat(message) }));
       this.exhausted = held.length < count;
+      this.leaseRoundTripMs += (performance.now() - sentAt - this.leaseRoundTripMs) * newestWeight;
     } catch (err) {
       this.exhausted = true;
-      for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+      this.requested -= count;
+      for (const waiter of this.uncoveredWaiters()) waiter.reject(err);
       return;
-    } finally {
-      this.call = undefined;
     }
+    this.requested -= count;
     for (const lease of held) {
       const waiter = this.waiters.shift();
       if (waiter) {
@@ -173,10 +230,10 @@ export class LeaseBuffer {
         this.release(lease);
       }
     }
-    if (this.exhausted) {
-      for (const waiter of this.waiters.splice(0)) waiter.resolve(undefined);
+    // None visible: the slots no other call is for wait (the loop's idle wait). After a call that found some, they lease again.
+    if (held.length === 0) {
+      for (const waiter of this.uncoveredWaiters()) waiter.resolve(undefined);
     }
-    this.refill();
   }
 
   private heartbeat(message: LeasedMessage): LeaseKeeper | undefined {

@@ -6,8 +6,10 @@
  *
  * Each slot: wait until the broker lets work go on; lease a job; run it; take
  * the next job as soon as the settlement of the last is chosen, while it is
- * being written (a slot has at most one settlement under way, and ends only
- * once its last one is written). A slot that finds no visible task ends when
+ * being written: a storage round trip (a delete) never holds a slot. A slot
+ * has at most `maxSettlingPerSlot` settlements under way (short tasks on a
+ * link with a 20 ms round trip need dozens), and ends only once all of its
+ * settlements are written. A slot that finds no visible task ends when
  * the queue is drained (by the idle policy), else waits for tasks, doubling the pause
  * up to `maxIdlePollMs`, woken early when a job settles (a message may have
  * come back) or when the broker pauses work. A backend failure is logged and
@@ -89,6 +91,8 @@ function isFailure(settlement: Settlement): boolean {
 }
 
 const firstIdlePollMs = 250;
+/** The most settlements one slot has under way: it waits for the oldest before it takes another task. */
+export const maxSettlingPerSlot = 32;
 
 export class WorkerLoop {
   readonly stats: WorkerStats = {
@@ -139,7 +143,8 @@ export class WorkerLoop {
   }
 
   private async slot(): Promise<void> {
-    let settling: Promise<void> = Promise.resolve();
+    /** This slot's settlements under way, oldest first. */
+    const settling: Promise<void>[] = [];
     let idleMs = firstIdlePollMs;
     try {
       while ((await this.broker.whenRunnable()) && this.parts.mayLeaseMore()) {
@@ -163,11 +168,11 @@ export class WorkerLoop {
         );
         this.countDecided(await job.decided);
         this.running.delete(job);
-        await settling;
-        settling = written;
+        settling.push(written);
+        if (settling.length >= maxSettlingPerSlot) await settling.shift();
       }
     } finally {
-      await settling;
+      await Promise.all(settling);
     }
   }
 

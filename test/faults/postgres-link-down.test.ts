@@ -42,7 +42,7 @@ describe('a worker whose link goes down mid-task (PostgreSQL, network namespace)
     assert.ok(namespace);
     const home = tempHome();
     const server = new URL(db.url);
-    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) }, { host: namespace.hostAddress });
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) }, { listen: { host: namespace.hostAddress } });
     const workers: CliProcess[] = [];
     try {
       const recorded = recordedTasks(home.home);

@@ -4,8 +4,9 @@
  * a settlement or was released after it had done its work:
  *
  * - sigkill: its worker was SIGKILLed while the task was in flight (still
- *   running, or among the latest `slots` tasks that had ended: a slot takes
- *   its next task while the settlement of its last one is being written);
+ *   running, or among the latest tasks that had ended, up to
+ *   `maxSettlingPerSlot` a slot: a slot takes its next task while the
+ *   settlements of its last ones are being written);
  *   the message reappears when its lease expires. Also covers a kill in the
  *   middle of a release, and a run that its killed worker's log does not
  *   show at all: log lines are written at the end of the event-loop turn
@@ -19,13 +20,14 @@
  *
  * Everything else is `unexplained`, which the test requires to be zero.
  */
+import { maxSettlingPerSlot } from '../../src/worker/loop.js';
 
 export interface WorkerLog {
   /** The worker's JOBQ_TEST_WORKER (see recorded-runs.ts). */
   readonly id: string;
   /** Whether the driver SIGKILLed it. */
   readonly killed: boolean;
-  /** Its task slots: at most this many tasks were running, and this many settling, when it was killed. */
+  /** Its task slots: at most this many tasks were running, and maxSettlingPerSlot times as many settling, when it was killed. */
   readonly slots: number;
   /** Its stderr: JSON log lines (`--log-format json`). */
   readonly log: string;
@@ -100,10 +102,10 @@ function suspects(worker: WorkerLog): Map<string, Suspects> {
   }
   if (worker.killed) {
     // In flight when it died: the tasks still running, and the latest tasks
-    // that had ended, one a slot (their settle may not have finished).
+    // that had ended, up to maxSettlingPerSlot a slot (their settle may not have finished).
     const running = [...lastEvent].filter(([, event]) => event === 'task_start').map(([taskId]) => taskId);
     const ended = [...lastEvent].filter(([, event]) => event !== 'task_start').map(([taskId]) => taskId);
-    const settling = ended.slice(Math.max(0, ended.length - worker.slots));
+    const settling = ended.slice(Math.max(0, ended.length - worker.slots * maxSettlingPerSlot));
     for (const taskId of [...running, ...settling]) add(taskId, 'sigkill');
   }
   return found;

@@ -8,6 +8,13 @@
  * - `stall()`: the server hangs, or the network drops everything: connections
  *   stay open and new ones are accepted, but no byte passes either way until
  *   `forward()` (the kernel buffers them, as a network does for a while).
+ *
+ * With `latencyMs`, every chunk is passed on that long after it came, in
+ * order, each way: a link with a round trip of twice that (a VM and a storage
+ * account in its region: 10 ms each way). For an HTTP/1 upstream the proxy
+ * also tells which requests are in flight (from a request's first byte to
+ * its reply's first byte passed back), so that a test can see a client
+ * overlapping its calls.
  */
 import net from 'node:net';
 
@@ -21,6 +28,18 @@ export interface TcpProxy {
   stall(): void;
   /** Stops listening and cuts every connection (idempotent). */
   close(): Promise<void>;
+  /**
+   * Calls `listener` with the request lines (`DELETE /account/q/messages/…`)
+   * in flight whenever they change; returns the unsubscribe.
+   */
+  watchRequests(listener: (inFlight: readonly string[]) => void): () => void;
+}
+
+export interface TcpProxyOptions {
+  /** Where the proxy listens (default: a free loopback port). */
+  readonly listen?: { host: string; port?: number };
+  /** How long each chunk takes each way (default 0: at once). */
+  readonly latencyMs?: number;
 }
 
 interface Pair {
@@ -28,13 +47,26 @@ interface Pair {
   readonly upstream: net.Socket;
 }
 
-export async function startTcpProxy(
-  target: { host: string; port: number },
-  listen: { host: string; port?: number } = { host: '127.0.0.1' },
-): Promise<TcpProxy> {
+export async function startTcpProxy(target: { host: string; port: number }, options: TcpProxyOptions = {}): Promise<TcpProxy> {
+  const listen = options.listen ?? { host: '127.0.0.1' };
+  const latencyMs = options.latencyMs ?? 0;
   const pairs = new Set<Pair>();
   let mode: 'forward' | 'stall' | 'refuse' = 'forward';
   let accepted = 0;
+  /** The request line each connection waits on a reply to. */
+  const inFlight = new Map<net.Socket, string>();
+  const listeners = new Set<(inFlight: readonly string[]) => void>();
+  const requestsChanged = (): void => listeners.forEach((listener) => listener([...inFlight.values()]));
+  /** Passes a chunk on after the latency; timers of one length fire in the order they were set. */
+  const pass = (to: net.Socket, chunk: Buffer, passed?: () => void): void => {
+    const send = (): void => {
+      if (to.destroyed) return;
+      to.write(chunk);
+      passed?.();
+    };
+    if (latencyMs > 0) setTimeout(send, latencyMs);
+    else send();
+  };
   const flow = (pair: Pair): void => {
     for (const socket of [pair.client, pair.upstream]) {
       if (mode === 'forward') socket.resume();
@@ -50,9 +82,20 @@ export async function startTcpProxy(
       pairs.delete(pair);
       client.destroy();
       upstream.destroy();
+      if (inFlight.delete(client)) requestsChanged();
     };
-    client.on('data', (chunk: Buffer) => upstream.write(chunk));
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (!inFlight.has(client)) {
+        inFlight.set(client, chunk.toString('latin1', 0, Math.min(chunk.length, 200)).split(' HTTP/', 1)[0] ?? '');
+        requestsChanged();
+      }
+      pass(upstream, chunk);
+    });
+    upstream.on('data', (chunk: Buffer) =>
+      pass(client, chunk, () => {
+        if (inFlight.delete(client)) requestsChanged();
+      }),
+    );
     for (const socket of [client, upstream]) {
       socket.on('error', end);
       socket.on('close', end);
@@ -106,6 +149,10 @@ export async function startTcpProxy(
       const closed = stopListening();
       cutAll();
       await closed;
+    },
+    watchRequests(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
   };
 }

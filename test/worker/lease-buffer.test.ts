@@ -143,6 +143,33 @@ describe('lease buffer', () => {
     });
   });
 
+  it('sends several lease calls at once when the slots wait for more than one call brings', async () => {
+    await withBuffer({}, async (queue, leases, taken) => {
+      // A batch limit as small as 4 (Azure's is 32), so that 10 waiting slots need three calls.
+      Object.defineProperty(queue, 'capabilities', { value: { ...queue.capabilities, maxLeaseBatch: 4 } });
+      let inFlight = 0;
+      let peak = 0;
+      const lease = queue.lease.bind(queue);
+      queue.lease = async (max, visibilityMs) => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        try {
+          return await lease(max, visibilityMs);
+        } finally {
+          inFlight -= 1;
+        }
+      };
+      const held = await Promise.all(Array.from({ length: 10 }, () => leases.next()));
+      for (const lease of held) {
+        assert.ok(lease, 'every waiting slot gets a lease');
+        taken.push(lease);
+      }
+      assert.ok(peak >= 3, `at most ${peak} lease call(s) in flight at once`);
+      await leases.close();
+      assert.equal(await visible(queue), TASKS - taken.length);
+    });
+  });
+
   it('gives leases that come back after a stop to the slots that asked, and the rest back to the queue', async () => {
     /** How many messages each lease call got. */
     const leaseCalls: number[] = [];

@@ -116,6 +116,7 @@ describe('AWS spot notices detector (IMDSv2)', () => {
   it('an endpoint that hangs is logged once and the detector recovers', async () => {
     fake.fault = 'hang';
     const { sink, log } = start({ requestTimeoutMs: 200 });
+    await waitFor(() => log.events('notice_endpoint_error').length > 0, { message: () => log.toString() });
     const from = fake.requests;
     await waitFor(() => fake.requests >= from + 3, { message: () => log.toString() });
     assert.equal(log.events('notice_endpoint_error').length, 1, log.toString());

@@ -1,0 +1,123 @@
+/**
+ * jobq's worker on Azure Storage (Azurite), each figure beside its floor:
+ *
+ * - no-op function tasks at -n 4, straight to Azurite and through a proxy
+ *   that adds 10 ms each way (a VM and a storage account in its region),
+ *   against the SDK alone on the same link (baselines/azure-drain.ts: 4 loops
+ *   that receive 32 and delete them);
+ * - `sleep 0.05` shell tasks through the proxy at -n 4 and -n 16, against the
+ *   ideal n / 0.05 s (slots that never wait on storage);
+ * - `true` shell tasks at -n 4 on Azurite, against the same on local/ (the
+ *   same process creation).
+ *
+ * Each run starts on a fresh Azurite (its in-memory store slows down after
+ * thousands of deletes); the tasks are pushed straight to it beforehand, and
+ * only the worker (or the floor) is timed: its process from start to exit,
+ * start-up included.
+ *
+ *   node dist/bench/azure.js [--rounds 2] [--functions 1000] [--sleeps 800] [--shell 600]
+ */
+import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
+import { baseline, commandLine, integerOptions, jobq, lines, noopTask, Scratch, startAzurite } from './lib/jobq.js';
+import { timed } from './lib/processes.js';
+import { figure, interleaved, ratios, Report, Samples, target, type Figure } from './lib/results.js';
+
+const options = integerOptions({ rounds: 2, functions: 1000, sleeps: 800, shell: 600 });
+const latencyMs = 10;
+const sleepS = 0.05;
+const report = new Report('azure', `jobq's worker on Azurite, straight and through a ${latencyMs} ms-each-way proxy, beside its floors`);
+const scratch = new Scratch();
+const inputs = {
+  functions: scratch.file('kwargs.jsonl', lines(options.functions, (index) => JSON.stringify({ i: index }))),
+  sleeps: scratch.file('sleep.txt', lines(options.sleeps, () => `sleep ${sleepS}`)),
+  shell: scratch.file('true.txt', lines(options.shell, () => 'true')),
+};
+const logFile = scratch.path('output.log');
+const samples = new Samples();
+
+const spec = 'x/bench';
+const push = jobq(spec, 'push');
+const worker = (n: number, ...extra: string[]) => jobq(spec, 'worker', '-n', String(n), ...extra);
+const functionWorker = worker(4, '--proc', noopTask);
+const drain = baseline('azure-drain.js', 'bench', '4');
+
+const azurite = await startAzurite();
+/** Both services behind the proxy: the worker's history and worker rows go to the table service. */
+const proxies: TcpProxy[] = await Promise.all(
+  [azurite.port, azurite.tablePort].map((port) => startTcpProxy({ host: '127.0.0.1', port }, { latencyMs })),
+);
+const viaProxy = proxies.reduce(
+  (text, proxy, index) => text.replace(`:${index === 0 ? azurite.port : azurite.tablePort}/`, `:${proxy.port}/`),
+  azurite.connectionString,
+);
+const env = (connectionString: string): NodeJS.ProcessEnv => ({ ...scratch.freshHome(), JOBQ_CONNECTION_STRING: connectionString });
+
+/** On a fresh Azurite: pushes `input` straight to it, then times `run` with `connectionString`; adds tasks/s under `key`. */
+async function onAzure(key: string, input: string, tasks: number, run: [string, string[]], connectionString: string): Promise<void> {
+  await azurite.restart();
+  await timed(...push, { env: env(azurite.connectionString), stdin: input, logFile });
+  samples.add(key, tasks / ((await timed(...run, { env: env(connectionString), logFile })) / 1000));
+}
+
+const direct = azurite.connectionString;
+try {
+  await interleaved(options.rounds, [
+    () => onAzure('functions', inputs.functions, options.functions, functionWorker, direct),
+    () => onAzure('functions-floor', inputs.functions, options.functions, drain, direct),
+    () => onAzure('functions-proxy', inputs.functions, options.functions, functionWorker, viaProxy),
+    () => onAzure('functions-proxy-floor', inputs.functions, options.functions, drain, viaProxy),
+    () => onAzure('sleep-4', inputs.sleeps, options.sleeps, worker(4), viaProxy),
+    () => onAzure('sleep-16', inputs.sleeps, options.sleeps, worker(16), viaProxy),
+    () => onAzure('true-azurite', inputs.shell, options.shell, worker(4), direct),
+    async () => {
+      const home = scratch.freshHome();
+      const local = (...args: string[]) => jobq('local/bench', ...args);
+      await timed(...local('push'), { env: home, stdin: inputs.shell, logFile });
+      samples.add('true-local', options.shell / ((await timed(...local('worker', '-n', '4'), { env: home, logFile })) / 1000));
+    },
+  ]);
+} finally {
+  await Promise.all(proxies.map((proxy) => proxy.close()));
+  await azurite.stop();
+  scratch.cleanup();
+}
+
+const line = (argv: readonly [string, readonly string[]]) => commandLine(argv[0], argv[1]).replace(noopTask, 'noop-task.js');
+const ideal = (n: number): Figure =>
+  figure({ key: `sleep-${n}-ideal`, label: `ideal at -n ${n}: ${n} / ${sleepS} s`, command: '—', unit: 'tasks/s', samples: [n / sleepS] });
+const proxied = `(${latencyMs} ms proxy)`;
+const figures = [
+  figure({ key: 'functions', label: 'jobq -n 4 --proc noop (Azurite)', command: line(functionWorker), unit: 'tasks/s', samples: samples.get('functions') }),
+  figure({ key: 'functions-floor', label: 'SDK alone: 4 x (receive 32, delete) (Azurite)', command: line(drain), unit: 'tasks/s', samples: samples.get('functions-floor') }),
+  figure({ key: 'functions-proxy', label: `jobq -n 4 --proc noop ${proxied}`, command: line(functionWorker), unit: 'tasks/s', samples: samples.get('functions-proxy') }),
+  figure({ key: 'functions-proxy-floor', label: `SDK alone ${proxied}`, command: line(drain), unit: 'tasks/s', samples: samples.get('functions-proxy-floor') }),
+  figure({ key: 'sleep-4', label: `jobq -n 4 \`sleep ${sleepS}\` ${proxied}`, command: line(worker(4)), unit: 'tasks/s', samples: samples.get('sleep-4') }),
+  ideal(4),
+  figure({ key: 'sleep-16', label: `jobq -n 16 \`sleep ${sleepS}\` ${proxied}`, command: line(worker(16)), unit: 'tasks/s', samples: samples.get('sleep-16') }),
+  ideal(16),
+  figure({ key: 'true-azurite', label: 'jobq -n 4 `true` (Azurite)', command: line(worker(4)), unit: 'tasks/s', samples: samples.get('true-azurite') }),
+  figure({ key: 'true-local', label: 'jobq -n 4 `true` (local/)', command: line(jobq('local/bench', 'worker', '-n', '4')), unit: 'tasks/s', samples: samples.get('true-local') }),
+];
+const all = [
+  ...ratios(figures, 'functions', ['functions-floor']),
+  ...ratios(figures, 'functions-proxy', ['functions-proxy-floor']),
+  ...ratios(figures, 'sleep-4', ['sleep-4-ideal']),
+  ...ratios(figures, 'sleep-16', ['sleep-16-ideal']),
+  ...ratios(figures, 'true-azurite', ['true-local']),
+];
+const value = (of: string) => all.find((ratio) => ratio.of === of)?.value ?? Number.NaN;
+report.finish({
+  figures,
+  ratios: all,
+  targets: [
+    target('function tasks -n 4, times the SDK alone (Azurite)', value('functions / functions-floor'), '>=', 0.8),
+    target(`function tasks -n 4, times the SDK alone ${proxied}`, value('functions-proxy / functions-proxy-floor'), '>=', 0.8),
+    target(`\`sleep ${sleepS}\` -n 16 ${proxied}, times the ideal`, value('sleep-16 / sleep-16-ideal'), '>=', 0.8),
+    target('`true` -n 4 on Azurite, times local/', value('true-azurite / true-local'), '>=', 0.9),
+  ],
+  notes: [
+    `${options.rounds} rounds; figures are medians; each run on a fresh Azurite, the tasks pushed beforehand (not timed)`,
+    'the worker figures include its start-up (about 0.2 s); Azurite shares the two cores with jobq',
+    `the proxy delays every chunk ${latencyMs} ms each way, for the queue and the table service (history, worker rows)`,
+  ],
+});
