@@ -6,7 +6,9 @@
  *   against the SDK alone on the same link (baselines/azure-drain.ts: 4 loops
  *   that receive 32 and delete them);
  * - `sleep 0.05` shell tasks through the proxy at -n 4 and -n 16, against the
- *   ideal n / 0.05 s (slots that never wait on storage);
+ *   ideal n / 0.05 s (slots that never wait on storage), and at -n 16 against
+ *   the same on local/ (the same process creation, no storage round trips:
+ *   on two cores, 320 shells a second are more than the cores start);
  * - `true` shell tasks at -n 4 on Azurite, against the same on local/ (the
  *   same process creation).
  *
@@ -15,14 +17,14 @@
  * only the worker (or the floor) is timed: its process from start to exit,
  * start-up included.
  *
- *   node dist/bench/azure.js [--rounds 2] [--functions 1000] [--sleeps 800] [--shell 600]
+ *   node dist/bench/azure.js [--rounds 2] [--functions 1000] [--sleeps 1600] [--shell 600]
  */
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { baseline, commandLine, integerOptions, jobq, lines, noopTask, Scratch, startAzurite } from './lib/jobq.js';
 import { timed } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target, type Figure } from './lib/results.js';
 
-const options = integerOptions({ rounds: 2, functions: 1000, sleeps: 800, shell: 600 });
+const options = integerOptions({ rounds: 2, functions: 1000, sleeps: 1600, shell: 600 });
 const latencyMs = 10;
 const sleepS = 0.05;
 const report = new Report('azure', `jobq's worker on Azurite, straight and through a ${latencyMs} ms-each-way proxy, beside its floors`);
@@ -59,6 +61,15 @@ async function onAzure(key: string, input: string, tasks: number, run: [string, 
   samples.add(key, tasks / ((await timed(...run, { env: env(connectionString), logFile })) / 1000));
 }
 
+const local = (...args: string[]) => jobq('local/bench', ...args);
+
+/** On a new local/ queue: pushes `input`, then times a worker of `n` slots; adds tasks/s under `key`. */
+async function onLocal(key: string, input: string, tasks: number, n: number): Promise<void> {
+  const home = scratch.freshHome();
+  await timed(...local('push'), { env: home, stdin: input, logFile });
+  samples.add(key, tasks / ((await timed(...local('worker', '-n', String(n)), { env: home, logFile })) / 1000));
+}
+
 const direct = azurite.connectionString;
 try {
   await interleaved(options.rounds, [
@@ -68,13 +79,9 @@ try {
     () => onAzure('functions-proxy-floor', inputs.functions, options.functions, drain, viaProxy),
     () => onAzure('sleep-4', inputs.sleeps, options.sleeps, worker(4), viaProxy),
     () => onAzure('sleep-16', inputs.sleeps, options.sleeps, worker(16), viaProxy),
+    () => onLocal('sleep-16-local', inputs.sleeps, options.sleeps, 16),
     () => onAzure('true-azurite', inputs.shell, options.shell, worker(4), direct),
-    async () => {
-      const home = scratch.freshHome();
-      const local = (...args: string[]) => jobq('local/bench', ...args);
-      await timed(...local('push'), { env: home, stdin: inputs.shell, logFile });
-      samples.add('true-local', options.shell / ((await timed(...local('worker', '-n', '4'), { env: home, logFile })) / 1000));
-    },
+    () => onLocal('true-local', inputs.shell, options.shell, 4),
   ]);
 } finally {
   await Promise.all(proxies.map((proxy) => proxy.close()));
@@ -95,14 +102,15 @@ const figures = [
   ideal(4),
   figure({ key: 'sleep-16', label: `jobq -n 16 \`sleep ${sleepS}\` ${proxied}`, command: line(worker(16)), unit: 'tasks/s', samples: samples.get('sleep-16') }),
   ideal(16),
+  figure({ key: 'sleep-16-local', label: `jobq -n 16 \`sleep ${sleepS}\` (local/)`, command: line(local('worker', '-n', '16')), unit: 'tasks/s', samples: samples.get('sleep-16-local') }),
   figure({ key: 'true-azurite', label: 'jobq -n 4 `true` (Azurite)', command: line(worker(4)), unit: 'tasks/s', samples: samples.get('true-azurite') }),
-  figure({ key: 'true-local', label: 'jobq -n 4 `true` (local/)', command: line(jobq('local/bench', 'worker', '-n', '4')), unit: 'tasks/s', samples: samples.get('true-local') }),
+  figure({ key: 'true-local', label: 'jobq -n 4 `true` (local/)', command: line(local('worker', '-n', '4')), unit: 'tasks/s', samples: samples.get('true-local') }),
 ];
 const all = [
   ...ratios(figures, 'functions', ['functions-floor']),
   ...ratios(figures, 'functions-proxy', ['functions-proxy-floor']),
   ...ratios(figures, 'sleep-4', ['sleep-4-ideal']),
-  ...ratios(figures, 'sleep-16', ['sleep-16-ideal']),
+  ...ratios(figures, 'sleep-16', ['sleep-16-ideal', 'sleep-16-local']),
   ...ratios(figures, 'true-azurite', ['true-local']),
 ];
 const value = (of: string) => all.find((ratio) => ratio.of === of)?.value ?? Number.NaN;

@@ -2,7 +2,9 @@
  * All-or-nothing pushes on the SQLite backend (`AtomicPush`). A push holds
  * its messages in memory up to a bound; beyond it, it stages them in
  * `staged_pushes` (invisible to workers, a short transaction per chunk, so
- * that a push reading a slow stdin never holds the write lock for long).
+ * that a push reading a slow stdin never holds the write lock for long), a
+ * row per `stageRowBodies` messages as a JSON array: one insert for many
+ * messages costs a fraction of a row each, and the move unpacks them in SQL.
  * `commit` moves the staged rows and the held ones into `messages` in one
  * transaction: a full disk, an error or a crash before that commit leaves
  * the queue as it was.
@@ -30,6 +32,8 @@ CREATE INDEX IF NOT EXISTS staged_pushes_by_push ON staged_pushes (push_id, id);
 
 /** Bytes of message bodies a push holds in memory before it stages them. */
 const holdBytes = 8 * 1024 * 1024;
+/** Messages per staged row (its body is their JSON array). */
+const stageRowBodies = 1000;
 /** Staged rows older than this are swept whatever their process. */
 const staleAfterMs = 7 * 24 * 3600 * 1000;
 
@@ -48,7 +52,9 @@ export class SqlitePushStatements {
   constructor(db: Database.Database) {
     this.stage = db.prepare('INSERT INTO staged_pushes (push_id, body, pid, created_at) VALUES (?, ?, ?, ?)');
     this.move = db.prepare(
-      'INSERT INTO messages (queue, body, visible_at, created_at) SELECT ?, body, ?, ? FROM staged_pushes WHERE push_id = ? ORDER BY id',
+      `INSERT INTO messages (queue, body, visible_at, created_at)
+       SELECT ?, message.value, ?, ? FROM staged_pushes AS staged, json_each(staged.body) AS message
+       WHERE staged.push_id = ? ORDER BY staged.id, message.key`,
     );
     this.discard = db.prepare('DELETE FROM staged_pushes WHERE push_id = ?');
     this.pushers = db.prepare<[], StagedPush>(
@@ -99,7 +105,9 @@ export class SqliteAtomicPush implements AtomicPush {
     this.staged = true;
     await this.writes.run(() => {
       const now = Date.now();
-      for (const body of held) this.sql.stage.run(this.pushId, body, process.pid, now);
+      for (let start = 0; start < held.length; start += stageRowBodies) {
+        this.sql.stage.run(this.pushId, JSON.stringify(held.slice(start, start + stageRowBodies)), process.pid, now);
+      }
     });
   }
 
