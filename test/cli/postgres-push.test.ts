@@ -2,14 +2,16 @@
  * A push on PostgreSQL is all or nothing (issue 12, item 3), as on local/
  * (push-resilience.test.ts), through the CLI: interrupted by Ctrl-C, with a
  * bad line in the middle, killed, or cut off from the server while it
- * stages, it leaves nothing in the queue and nothing staged; a push larger
- * than the heap streams through.
+ * stages, it leaves nothing in the queue and nothing staged; cut off as it
+ * commits, it says that whether its tasks were enqueued is unknown; a push
+ * larger than the heap streams through.
  */
 import assert from 'node:assert/strict';
 import type { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { assertOneErrorLine, runCli, startCli, tempHome } from '../helpers/cli.js';
 import { testDatabase } from '../helpers/postgres.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
 const db = await testDatabase();
@@ -85,6 +87,29 @@ describe('push on PostgreSQL is all or nothing (CLI)', { skip: db.skip }, () => 
     assertOneErrorLine(await push.exited, 1, /push to cut failed, nothing was enqueued: PostgreSQL queue cut .*failed/);
     assert.equal(await size('cut'), '0');
     await noneStaged();
+  });
+
+  it('a push whose connection is lost as it commits says that whether its tasks were enqueued is unknown', async () => {
+    const server = new URL(db.url);
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    try {
+      const proxied = new URL(db.url);
+      proxied.host = `${proxy.host}:${proxy.port}`;
+      const push = startCli(['pg/unknown', 'push'], { env: { ...env, JOBQ_DATABASE_URL: proxied.href }, keepStdinOpen: true });
+      const stdin = push.child.stdin as Writable;
+      await write(stdin, large('unknown'));
+      await waitFor(async () => (await stagingTables()) > 0, { message: () => `the push never staged: ${push.output}` });
+      // The simple query protocol sends COMMIT as its text with a NUL; nothing else this push sends contains it.
+      const cut = proxy.cutOnce((chunk) => chunk.includes('COMMIT\0'));
+      stdin.end();
+      await cut;
+      const unknown = /lost its connection while committing 120000 task\(s\): whether they were enqueued is unknown; look .* before pushing again/;
+      assertOneErrorLine(await push.exited, 1, unknown);
+      assert.ok(['0', '120000'].includes(await size('unknown')), 'all or nothing, whichever it was');
+      await noneStaged();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('streams its input: a push whose messages would not fit in the heap goes through, in order', async () => {

@@ -7,7 +7,10 @@
  *   connections get ECONNREFUSED) and cuts every open connection;
  * - `stall()`: the server hangs, or the network drops everything: connections
  *   stay open and new ones are accepted, but no byte passes either way until
- *   `forward()` (the kernel buffers them, as a network does for a while).
+ *   `forward()` (the kernel buffers them, as a network does for a while);
+ * - `cutOnce(match)`: the next chunk a client sends that `match`es reaches
+ *   the server, and then the link is cut: the server got the call, the
+ *   client never hears back (a connection lost in the middle of a commit).
  *
  * With `latencyMs`, every chunk is passed on that long after it came, in
  * order, each way: a link with a round trip of twice that (a VM and a storage
@@ -28,6 +31,8 @@ export interface TcpProxy {
   stall(): void;
   /** Stops listening and cuts every connection (idempotent). */
   close(): Promise<void>;
+  /** Cuts the link after passing on the next client chunk that `match`es; resolves once it is cut. */
+  cutOnce(match: (chunk: Buffer) => boolean): Promise<void>;
   /**
    * Calls `listener` with the request lines (`DELETE /account/q/messages/…`)
    * in flight whenever they change; returns the unsubscribe.
@@ -56,6 +61,7 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
   /** The request line each connection waits on a reply to. */
   const inFlight = new Map<net.Socket, string>();
   const listeners = new Set<(inFlight: readonly string[]) => void>();
+  let cutArmed: { match: (chunk: Buffer) => boolean; done: () => void } | undefined;
   const requestsChanged = (): void => listeners.forEach((listener) => listener([...inFlight.values()]));
   /** Passes a chunk on after the latency; timers of one length fire in the order they were set. */
   const pass = (to: net.Socket, chunk: Buffer, passed?: () => void): void => {
@@ -78,10 +84,13 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
     const upstream = net.connect(target);
     const pair = { client, upstream };
     pairs.add(pair);
+    /** Cut after a chunk was passed on: the server's side closes after the bytes, not before. */
+    let cut = false;
     const end = (): void => {
       pairs.delete(pair);
       client.destroy();
-      upstream.destroy();
+      if (cut) upstream.end();
+      else upstream.destroy();
       if (inFlight.delete(client)) requestsChanged();
     };
     client.on('data', (chunk: Buffer) => {
@@ -89,7 +98,17 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
         inFlight.set(client, chunk.toString('latin1', 0, Math.min(chunk.length, 200)).split(' HTTP/', 1)[0] ?? '');
         requestsChanged();
       }
-      pass(upstream, chunk);
+      const armed = cutArmed?.match(chunk) ? cutArmed : undefined;
+      if (!armed) {
+        pass(upstream, chunk);
+        return;
+      }
+      cutArmed = undefined;
+      cut = true;
+      pass(upstream, chunk, () => {
+        end();
+        armed.done();
+      });
     });
     upstream.on('data', (chunk: Buffer) =>
       pass(client, chunk, () => {
@@ -149,6 +168,9 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
       const closed = stopListening();
       cutAll();
       await closed;
+    },
+    cutOnce(match) {
+      return new Promise((done) => (cutArmed = { match, done }));
     },
     watchRequests(listener) {
       listeners.add(listener);
