@@ -9,47 +9,24 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { AtomicPush, QueueStore } from '../../src/backends/backend.js';
-import { openPostgresBackend } from '../../src/backends/postgres/backend.js';
-import { resolveConnection } from '../../src/backends/postgres/connection.js';
 import { SCHEMA_VERSION } from '../../src/backends/postgres/migrations.js';
 import { PostgresWriteBatch } from '../../src/backends/postgres/write-batch.js';
 import { hasCode } from '../../src/errors.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
-import { testDatabase } from '../helpers/postgres.js';
-import { waitFor } from '../helpers/wait.js';
+import { openTestBackend, stagingTables, testDatabase, withTestBackend, type TestBackend } from '../helpers/postgres.js';
+import { stillPending, waitFor } from '../helpers/wait.js';
 import { attempt, fleetContract } from './fleet-contract.js';
 
 const db = await testDatabase();
 after(() => db.drop());
 
 /** A backend on this file's database, with extra URL parameters (`&schema=…`). */
-function backend(parameters = '') {
-  return openPostgresBackend(resolveConnection(`${db.url}?application_name=jobq-fleet-test${parameters}`, {}, 'the test'));
-}
-
+const backend = (parameters = ''): TestBackend => openTestBackend(db, 'jobq-fleet-test', parameters);
 /** Runs `fn` with a backend that is closed after it, whatever happens. */
-async function using<T>(parameters: string, fn: (subject: ReturnType<typeof backend>) => Promise<T>): Promise<T> {
-  const subject = backend(parameters);
-  try {
-    return await fn(subject);
-  } finally {
-    await subject.close();
-  }
-}
+const using = <T>(parameters: string, fn: (subject: TestBackend) => Promise<T>): Promise<T> => withTestBackend(() => backend(parameters), fn);
 
-/** Whether `promise` is still pending after `ms` (the one kind of test that must wait a fixed time). */
-async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let settled = false;
-  void promise.then(() => (settled = true));
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return !settled;
-}
 
-/** The temporary tables of large pushes that exist now, in any session. */
-async function stagingTables(): Promise<number> {
-  const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'jobq_push' AND relpersistence = 't'");
-  return row?.n ?? 0;
-}
+
 
 /** Bodies of about 1 KiB: `count` of them from `first`. */
 function bodies(first: number, count: number): string[] {
@@ -238,7 +215,7 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
         const wait = store.waitForPush?.(60_000);
         await push.add(['a', 'b']);
         await push.add(['c']);
-        assert.equal(await stagingTables(), 0, 'nothing staged');
+        assert.equal(await stagingTables(db), 0, 'nothing staged');
         assert.equal(await store.size(), 0);
         assert.ok(await stillPending(wait ?? Promise.resolve(), 300), 'no notification before the commit');
         await push.commit();
@@ -255,7 +232,7 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
         const push = await subject.queue('large').beginPush?.();
         assert.ok(push);
         const added = await addLarge(push);
-        assert.equal(await stagingTables(), 1, 'the push staged');
+        assert.equal(await stagingTables(db), 1, 'the push staged');
         // The queue goes on as if nothing were happening.
         const [lease] = await worker.lease(1, 60_000);
         assert.equal(lease?.body, 'older');
@@ -270,7 +247,7 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
         await push.commit();
         await wait;
         assert.deepEqual(await queued('large'), ['older', 'during', ...added, ...bodies(12_000, 5)]);
-        await waitFor(async () => (await stagingTables()) === 0, { message: () => 'the staging table outlived the push' });
+        await waitFor(async () => (await stagingTables(db)) === 0, { message: () => 'the staging table outlived the push' });
       });
     });
 
@@ -279,10 +256,10 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
         const push = await subject.queue('aborted').beginPush?.();
         assert.ok(push);
         await addLarge(push);
-        assert.equal(await stagingTables(), 1);
+        assert.equal(await stagingTables(db), 1);
         await push.abort();
         await push.abort();
-        await waitFor(async () => (await stagingTables()) === 0, { message: () => 'the staging table outlived the push' });
+        await waitFor(async () => (await stagingTables(db)) === 0, { message: () => 'the staging table outlived the push' });
         assert.equal(await subject.queue('aborted').size(), 0);
       });
     });
@@ -294,7 +271,7 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
         assert.ok(push);
         await addLarge(push);
         await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [db.name, name]);
-        await waitFor(async () => (await stagingTables()) === 0, { message: () => 'the server kept the staging table of a dead session' });
+        await waitFor(async () => (await stagingTables(db)) === 0, { message: () => 'the server kept the staging table of a dead session' });
         await assert.rejects(push.commit(), (err: unknown) => {
           assert.ok(hasCode(err, 'BACKEND'), String(err));
           assert.match((err as Error).message, /PostgreSQL queue cut .*failed/);
@@ -318,7 +295,7 @@ describe('PostgreSQL fleet records and atomic pushes', { skip: db.skip }, () => 
         await assert.rejects(failed, (err: unknown) => hasCode(err, 'BACKEND'));
         await push.abort();
         assert.equal(await subject.queue('refused').size(), 0);
-        await waitFor(async () => (await stagingTables()) === 0);
+        await waitFor(async () => (await stagingTables(db)) === 0);
       });
     });
   });

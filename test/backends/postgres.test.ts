@@ -14,9 +14,9 @@ import { parseSpec } from '../../src/backends/spec.js';
 import { hasCode, isPermanentBackendError } from '../../src/errors.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import { createTask, serializeTask } from '../../src/task/task.js';
-import { testDatabase } from '../helpers/postgres.js';
+import { openTestBackend, testDatabase, withTestBackend, type TestBackend } from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { waitFor } from '../helpers/wait.js';
+import { stillPending, waitFor } from '../helpers/wait.js';
 import { backendContract } from './contract.js';
 import { attempt } from './fleet-contract.js';
 
@@ -24,19 +24,10 @@ const db = await testDatabase();
 after(() => db.drop());
 
 /** A backend on this file's database, with extra URL parameters (`&schema=…`). */
-function backend(parameters = '') {
-  return openPostgresBackend(resolveConnection(`${db.url}?application_name=jobq-test${parameters}`, {}, 'the test'));
-}
-
+const backend = (parameters = ''): TestBackend => openTestBackend(db, 'jobq-test', parameters);
 /** Runs `fn` with a backend that is closed after it, whatever happens. */
-async function using<T>(parameters: string, fn: (subject: ReturnType<typeof backend>) => Promise<T>): Promise<T> {
-  const subject = backend(parameters);
-  try {
-    return await fn(subject);
-  } finally {
-    await subject.close();
-  }
-}
+const using = <T>(parameters: string, fn: (subject: TestBackend) => Promise<T>): Promise<T> => withTestBackend(() => backend(parameters), fn);
+
 
 /** Connections of this file's database whose application_name is `name`. */
 async function connections(name: string): Promise<Array<{ pid: number; query: string }>> {
@@ -50,13 +41,6 @@ async function timed(promise: Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** Whether `promise` is still pending after `ms` (the one kind of test that must wait a fixed time). */
-async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let settled = false;
-  void promise.then(() => (settled = true));
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return !settled;
-}
 
 /** The store's waitForPush (PostgreSQL stores have one). */
 function waitForPush(store: QueueStore, timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { assertOneErrorLine, runCli, startCli, tempHome } from '../helpers/cli.js';
-import { testDatabase } from '../helpers/postgres.js';
+import { stagingTables, testDatabase } from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,11 +24,6 @@ function write(stream: Writable, text: string): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (err) => (err ? reject(err) : resolve())));
 }
 
-/** The temporary tables of large pushes in this file's database now (one per push that stages). */
-async function stagingTables(): Promise<number> {
-  const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'jobq_push' AND relpersistence = 't'");
-  return row?.n ?? 0;
-}
 
 /** More input than a push holds in memory (about 24 MB of messages), so that it stages. */
 const large = (prefix: string): string => lines(120_000, `${prefix} ${'y'.repeat(40)}`);
@@ -38,14 +33,14 @@ describe('push on PostgreSQL is all or nothing (CLI)', { skip: db.skip }, () => 
   after(() => home.cleanup());
   const env = { ...home.env, JOBQ_DATABASE_URL: db.url };
   const size = async (queue: string): Promise<string> => (await runCli([`pg/${queue}`, 'size'], { env })).stdout.trim();
-  const noneStaged = () => waitFor(async () => (await stagingTables()) === 0, { message: () => 'a staging table outlived its push' });
+  const noneStaged = () => waitFor(async () => (await stagingTables(db)) === 0, { message: () => 'a staging table outlived its push' });
 
   it('Ctrl-C while it stages enqueues nothing, leaves nothing staged, and exits 130', async () => {
     const push = startCli(['pg/interrupted', 'push'], { env, keepStdinOpen: true });
     const stdin = push.child.stdin as Writable;
     stdin.on('error', () => {});
     await write(stdin, large('interrupted'));
-    await waitFor(async () => (await stagingTables()) > 0, { message: () => `the push never staged: ${push.output}` });
+    await waitFor(async () => (await stagingTables(db)) > 0, { message: () => `the push never staged: ${push.output}` });
     push.signal('SIGINT');
     const exit = await push.exited;
     stdin.destroy();
@@ -67,7 +62,7 @@ describe('push on PostgreSQL is all or nothing (CLI)', { skip: db.skip }, () => 
     const stdin = push.child.stdin as Writable;
     stdin.on('error', () => {});
     await write(stdin, large('killed'));
-    await waitFor(async () => (await stagingTables()) > 0, { message: () => `the push never staged: ${push.output}` });
+    await waitFor(async () => (await stagingTables(db)) > 0, { message: () => `the push never staged: ${push.output}` });
     push.signal('SIGKILL');
     await push.exited;
     await noneStaged();
@@ -81,7 +76,7 @@ describe('push on PostgreSQL is all or nothing (CLI)', { skip: db.skip }, () => 
     const stdin = push.child.stdin as Writable;
     stdin.on('error', () => {});
     await write(stdin, large('cut'));
-    await waitFor(async () => (await stagingTables()) > 0, { message: () => `the push never staged: ${push.output}` });
+    await waitFor(async () => (await stagingTables(db)) > 0, { message: () => `the push never staged: ${push.output}` });
     await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [db.name, name]);
     stdin.end(lines(1000, 'more'));
     assertOneErrorLine(await push.exited, 1, /push to cut failed, nothing was enqueued: PostgreSQL queue cut .*failed/);
@@ -98,7 +93,7 @@ describe('push on PostgreSQL is all or nothing (CLI)', { skip: db.skip }, () => 
       const push = startCli(['pg/unknown', 'push'], { env: { ...env, JOBQ_DATABASE_URL: proxied.href }, keepStdinOpen: true });
       const stdin = push.child.stdin as Writable;
       await write(stdin, large('unknown'));
-      await waitFor(async () => (await stagingTables()) > 0, { message: () => `the push never staged: ${push.output}` });
+      await waitFor(async () => (await stagingTables(db)) > 0, { message: () => `the push never staged: ${push.output}` });
       // The simple query protocol sends COMMIT as its text with a NUL; nothing else this push sends contains it.
       const cut = proxy.cutOnce((chunk) => chunk.includes('COMMIT\0'));
       stdin.end();

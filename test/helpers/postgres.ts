@@ -9,6 +9,8 @@
  * except under CI=true, where the file fails: CI must run them.
  */
 import pg from 'pg';
+import { openPostgresBackend } from '../../src/backends/postgres/backend.js';
+import { resolveConnection } from '../../src/backends/postgres/connection.js';
 import { isProcessAlive } from '../../src/os/process-alive.js';
 
 export interface TestDatabase {
@@ -113,4 +115,27 @@ export async function testDatabase(): Promise<TestDatabase> {
       return dropped;
     },
   };
+}
+
+export type TestBackend = ReturnType<typeof openPostgresBackend>;
+
+/** jobq's backend on `db`, its connections named `applicationName`, with extra URL parameters (`&schema=…`). */
+export function openTestBackend(db: TestDatabase, applicationName: string, parameters = ''): TestBackend {
+  return openPostgresBackend(resolveConnection(`${db.url}?application_name=${applicationName}${parameters}`, {}, 'the test'));
+}
+
+/** Runs `fn` with the backend `open` makes, closed after it whatever happens. */
+export async function withTestBackend<T>(open: () => TestBackend, fn: (subject: TestBackend) => Promise<T>): Promise<T> {
+  const subject = open();
+  try {
+    return await fn(subject);
+  } finally {
+    await subject.close();
+  }
+}
+
+/** The temporary tables of large pushes in `db` now, in any session (one per push that stages). */
+export async function stagingTables(db: TestDatabase): Promise<number> {
+  const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'jobq_push' AND relpersistence = 't'");
+  return row?.n ?? 0;
 }

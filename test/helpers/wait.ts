@@ -22,3 +22,11 @@ export async function waitForValue<T>(probe: () => T | undefined | Promise<T | u
   await waitFor(async () => (value = await probe()) !== undefined, options);
   return value as T;
 }
+
+/** Whether `promise` is still pending after `ms` (the one kind of test that must wait a fixed time). */
+export async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  await delay(ms);
+  return !settled;
+}
