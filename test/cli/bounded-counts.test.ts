@@ -61,14 +61,6 @@ describe('absurd counts and durations: one line naming the bound, exit 2, nothin
 /** The CLI's answer to a case; one that does not answer in time is killed and fails the test. */
 async function answered(testCase: BadInputCase, env: NodeJS.ProcessEnv): Promise<CliResult> {
   const cli = startCli(testCase.args, { env: { ...env, ...testCase.env } });
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ANSWER_WITHIN_MS)));
-  const result = await Promise.race([cli.exited, late]);
-  clearTimeout(timer);
-  if (result === 'late') {
-    cli.signal('SIGKILL');
-    await cli.exited;
-    assert.fail(`no answer within ${ANSWER_WITHIN_MS} ms: ${cli.output.slice(-500)}`);
-  }
+  const result = await cli.exitedWithin(ANSWER_WITHIN_MS, () => `no answer within ${ANSWER_WITHIN_MS} ms: ${cli.output.slice(-500)}`);
   return result;
 }

@@ -68,15 +68,10 @@ describe('JOBQ_HOME on a 2 MB tmpfs that fills up', { skip: notRoot }, () => {
     await worker.waitForOutput(/cannot reach the queue: local queue tiny: database or disk is full; retrying/, 60_000);
     rmSync(ballast);
 
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), FINISH_WITHIN_MS)));
-    const exit = await Promise.race([worker.exited, late]);
-    clearTimeout(timer);
-    if (exit === 'late') {
-      worker.signal('SIGKILL');
-      await worker.exited;
-      assert.fail(`not done ${FINISH_WITHIN_MS} ms after the space was freed (${tasks.runs().length} runs):\n${worker.stderr.slice(-1500)}`);
-    }
+    const exit = await worker.exitedWithin(
+      FINISH_WITHIN_MS,
+      () => `not done ${FINISH_WITHIN_MS} ms after the space was freed (${tasks.runs().length} runs):\n${worker.stderr.slice(-1500)}`,
+    );
     assert.equal(exit.code, 0, exit.stderr.slice(-1500));
     const done = new Set(tasks.runs().map((run) => run.number));
     assert.equal(done.size, TASKS, 'every task ran');

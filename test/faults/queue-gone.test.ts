@@ -21,15 +21,7 @@ const NOTICE_WITHIN_MS = 60_000;
 
 /** The worker's exit code and its one error line (log lines may come after it). */
 async function exitOf(cli: CliProcess): Promise<{ code: number | null; errorLine: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), NOTICE_WITHIN_MS)));
-  const result = await Promise.race([cli.exited, late]);
-  clearTimeout(timer);
-  if (result === 'late') {
-    cli.signal('SIGKILL');
-    await cli.exited;
-    assert.fail(`the worker did not stop within ${NOTICE_WITHIN_MS} ms:\n${cli.output.slice(-2000)}`);
-  }
+  const result = await cli.exitedWithin(NOTICE_WITHIN_MS, () => `the worker did not stop within ${NOTICE_WITHIN_MS} ms:\n${cli.output.slice(-2000)}`);
   const errorLines = result.stderr.split('\n').filter((line) => line.startsWith('jobq: error: '));
   assert.equal(errorLines.length, 1, result.stderr);
   return { code: result.code, errorLine: errorLines[0] ?? '' };

@@ -86,6 +86,18 @@ export class CliProcess {
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }
+
+  /** Its exit; one that has not come within `timeoutMs` is SIGKILLed and fails the test with `failure()`. */
+  async exitedWithin(timeoutMs: number, failure: () => string): Promise<CliResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    const result = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (result !== 'late') return result;
+    this.signal('SIGKILL');
+    await this.exited;
+    return assert.fail(failure());
+  }
 }
 
 export function startCli(args: readonly string[], options: CliOptions = {}): CliProcess {

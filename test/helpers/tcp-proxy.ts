@@ -142,6 +142,12 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
     }
     pairs.clear();
   };
+  const refuse = async (): Promise<void> => {
+    mode = 'refuse';
+    const closed = stopListening();
+    cutAll();
+    await closed;
+  };
   return {
     host: listen.host,
     port,
@@ -153,22 +159,12 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
       if (!server.listening) await bind(port);
       pairs.forEach(flow);
     },
-    async refuse() {
-      mode = 'refuse';
-      const closed = stopListening();
-      cutAll();
-      await closed;
-    },
+    refuse,
     stall() {
       mode = 'stall';
       pairs.forEach(flow);
     },
-    async close() {
-      mode = 'refuse';
-      const closed = stopListening();
-      cutAll();
-      await closed;
-    },
+    close: refuse,
     cutOnce(match) {
       return new Promise((done) => (cutArmed = { match, done }));
     },
