@@ -204,12 +204,14 @@ export class AzureHistory implements HistoryStore {
       if (batch.length === 0) return;
       try {
         const actions: TransactionAction[] = [];
+        // One `done` row per task id: a transaction may not touch a row twice, and
+        // identical commands share their (deterministic) id.
+        const done = new Map<string, number>();
         for (const { attempt } of batch) {
           actions.push(['create', this.entity(attempt)]);
-          if (attempt.outcome === 'succeeded') {
-            actions.push(['upsert', { partitionKey: DONE, rowKey: attempt.taskId, endedAt: attempt.endedAt }, 'Replace']);
-          }
+          if (attempt.outcome === 'succeeded') done.set(attempt.taskId, Math.max(attempt.endedAt, done.get(attempt.taskId) ?? 0));
         }
+        for (const [taskId, endedAt] of done) actions.push(['upsert', { partitionKey: DONE, rowKey: taskId, endedAt }, 'Replace']);
         await this.table.submit(actions);
         batch.forEach((entry) => entry.done());
       } catch (err) {

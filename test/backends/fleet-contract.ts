@@ -147,6 +147,14 @@ export function fleetContract(label: string, makeBackend: () => Promise<FleetSub
       assert.deepEqual([...(await queue.fleet.succeededIds())].sort(), ['a', 'b']);
     });
 
+    it('keeps every attempt when tasks of the same id succeed together (identical commands share an id)', async () => {
+      const queue = await newQueue();
+      const recorded = [attempt('same', 'succeeded', 3_000), attempt('same', 'succeeded', 2_000), attempt('same', 'succeeded', 1_000)];
+      await recordAll(queue, recorded);
+      assert.deepEqual(await queue.fleet.attempts({ limit: 10, taskId: 'same' }), recorded);
+      assert.deepEqual([...(await queue.fleet.succeededIds())], ['same']);
+    });
+
     it('prunes beyond the newest maxAttempts and older than maxAgeMs, at most a batch at a time', async () => {
       const queue = await newQueue();
       await recordAll(queue, [
