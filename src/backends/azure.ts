@@ -18,9 +18,9 @@
  * within …`), and it retries as for any outage. A queue that does not exist (404 QueueNotFound: it was
  * deleted) is a permanent BackendError: waiting cannot bring it back.
  */
+import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptions } from '@azure/storage-queue';
 import { BackendError, type JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
-import { azureCredential } from './azure-credential.js';
 import { requestDeadline, timedOut } from './azure-deadline.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import { AzureHistory, AzureWorkerRows, FleetTable, fleetTableName, type TableOpener } from './azure-fleet.js';
@@ -67,15 +67,33 @@ const retryOptions: StorageRetryOptions = {
 const tableRetryOptions = { maxRetries: 3, retryDelayInMs: 1000, maxRetryDelayInMs: 10_000 };
 
 /**
+ * The account's Entra ID credential (azure-credential.ts), loaded at its first
+ * token request: @azure/identity and MSAL take ~100 ms to import, which a
+ * worker on a connection string (Azurite, a SAS) would pay at every start.
+ */
+function lazyCredential(): TokenCredential {
+  let credential: Promise<TokenCredential> | undefined;
+  return {
+    async getToken(scopes, options) {
+      credential ??= import('./azure-credential.js').then(({ azureCredential }) => azureCredential());
+      return (await credential).getToken(scopes, options);
+    },
+  };
+}
+
+/**
  * How a queue's fleet table is opened: with the account's credential, or from
  * the connection string. A connection string that names a QueueEndpoint and
  * no TableEndpoint has no table service (it would otherwise be guessed).
  */
-function tableOpener(target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>): (table: string) => TableOpener {
+function tableOpener(
+  target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>,
+  credential: TokenCredential,
+): (table: string) => TableOpener {
   return (table) => async () => {
     const { TableClient } = await import('@azure/data-tables');
     if (target.kind === 'azure-account') {
-      return new TableClient(`https://${target.account}.table.core.windows.net`, table, azureCredential(), { retryOptions: tableRetryOptions });
+      return new TableClient(`https://${target.account}.table.core.windows.net`, table, credential, { retryOptions: tableRetryOptions });
     }
     const parts = target.connectionString.split(';').map((part) => part.trim().split('=', 1)[0]?.toLowerCase());
     if (parts.includes('queueendpoint') && !parts.includes('tableendpoint')) {
@@ -87,10 +105,11 @@ function tableOpener(target: Extract<QueueTarget, { kind: 'azure-account' | 'azu
 
 /** Opens the storage account a spec names; no request is made until a queue is used. */
 export function openAzureBackend(target: Extract<QueueTarget, { kind: 'azure-account' | 'azure-connection-string' }>): Backend {
-  const tables = tableOpener(target);
+  const credential = lazyCredential();
+  const tables = tableOpener(target, credential);
   if (target.kind === 'azure-account') {
     const url = `https://${target.account}.queue.core.windows.net`;
-    return new AzureBackend(new QueueServiceClient(url, azureCredential(), { retryOptions }), tables);
+    return new AzureBackend(new QueueServiceClient(url, credential, { retryOptions }), tables);
   }
   let service: QueueServiceClient;
   try {

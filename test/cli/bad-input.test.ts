@@ -153,3 +153,16 @@ describe('a JOBQ_HOME or database that cannot be used: one line, exit code 1, no
     assert.equal(fileDigest(file), digest);
   });
 });
+
+describe('an ACCOUNT/NAME queue with no Azure login', () => {
+  const home = tempHome();
+  after(() => home.cleanup());
+
+  it('fails at its first call with one line naming the credentials tried, exit code 1, before any request', async () => {
+    // A PATH with no `az`, and no AZURE_* variables: every credential of the chain is unavailable, so
+    // the token is refused before a request could go out (no network here).
+    const env = { ...home.env, PATH: home.home, AZURE_CLIENT_ID: '', DEFAULT_IDENTITY_CLIENT_ID: '', AZURE_TENANT_ID: '', AZURE_CLIENT_SECRET: '' };
+    const result = await runCli(['jobqnologin/myqueue', 'size'], { env });
+    assertOneErrorLine(result, 1, /Azure queue myqueue .*ChainedTokenCredential authentication failed.*az login.*EnvironmentCredential is unavailable/);
+  });
+});
