@@ -105,9 +105,8 @@ export class JobQueue {
 
   /** Creates the queue and its companions NAME-failed and NAME-control where they do not exist (idempotent). */
   async create(): Promise<void> {
-    await this.store.create();
-    await this.deadLetters.create();
-    await this.control.create();
+    // At once: on Azure each is a round trip, and every worker start waits for them.
+    await Promise.all([this.store.create(), this.deadLetters.create(), this.control.create()]);
   }
 
   /** Where the queue lives, for logs: `local:/path/jobq.db`, `azure:https://…` (never a secret). */
