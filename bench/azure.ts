@@ -21,7 +21,7 @@
  */
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { baseline, commandLine, integerOptions, jobq, lines, noopTask, Scratch, startAzurite } from './lib/jobq.js';
-import { timed } from './lib/processes.js';
+import { timed, timedWithCpu, type Usage } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target, type Figure } from './lib/results.js';
 
 const options = integerOptions({ rounds: 2, functions: 1000, sleeps: 1600, shell: 600 });
@@ -41,6 +41,8 @@ const spec = 'x/bench';
 const push = jobq(spec, 'push');
 const worker = (n: number, ...extra: string[]) => jobq(spec, 'worker', '-n', String(n), ...extra);
 const functionWorker = worker(4, '--proc', noopTask);
+/** Without the history and the two log lines per task: the worker loop and the storage alone. */
+const bareFunctionWorker = worker(4, '--proc', noopTask, '--no-history', '-q');
 const drain = baseline('azure-drain.js', 'bench', '4');
 
 const azurite = await startAzurite();
@@ -54,11 +56,23 @@ const viaProxy = proxies.reduce(
 );
 const env = (connectionString: string): NodeJS.ProcessEnv => ({ ...scratch.freshHome(), JOBQ_CONNECTION_STRING: connectionString });
 
-/** On a fresh Azurite: pushes `input` straight to it, then times `run` with `connectionString`; adds tasks/s under `key`. */
+/** Adds tasks/s under `key`, and the CPU per task of the run (its process and the shells it ran) under `key-cpu`. */
+function addRun(key: string, tasks: number, usage: Usage): void {
+  samples.add(key, tasks / (usage.ms / 1000));
+  samples.add(`${key}-cpu`, usage.cpuMs / tasks);
+}
+
+/**
+ * On a fresh Azurite: pushes `input` straight to it, then times `run` with
+ * `connectionString`; adds its figures (addRun) and Azurite's CPU per task
+ * during the run under `key-azurite-cpu`.
+ */
 async function onAzure(key: string, input: string, tasks: number, run: [string, string[]], connectionString: string): Promise<void> {
   await azurite.restart();
   await timed(...push, { env: env(azurite.connectionString), stdin: input, logFile });
-  samples.add(key, tasks / ((await timed(...run, { env: env(connectionString), logFile })) / 1000));
+  const azuriteBefore = azurite.cpuSeconds();
+  addRun(key, tasks, await timedWithCpu(...run, { env: env(connectionString), logFile }));
+  samples.add(`${key}-azurite-cpu`, ((azurite.cpuSeconds() - azuriteBefore) * 1000) / tasks);
 }
 
 const local = (...args: string[]) => jobq('local/bench', ...args);
@@ -67,7 +81,7 @@ const local = (...args: string[]) => jobq('local/bench', ...args);
 async function onLocal(key: string, input: string, tasks: number, n: number): Promise<void> {
   const home = scratch.freshHome();
   await timed(...local('push'), { env: home, stdin: input, logFile });
-  samples.add(key, tasks / ((await timed(...local('worker', '-n', String(n)), { env: home, logFile })) / 1000));
+  addRun(key, tasks, await timedWithCpu(...local('worker', '-n', String(n)), { env: home, logFile }));
 }
 
 const direct = azurite.connectionString;
@@ -75,10 +89,12 @@ try {
   await interleaved(options.rounds, [
     () => onAzure('functions', inputs.functions, options.functions, functionWorker, direct),
     () => onAzure('functions-floor', inputs.functions, options.functions, drain, direct),
+    () => onAzure('functions-bare', inputs.functions, options.functions, bareFunctionWorker, direct),
     () => onAzure('functions-proxy', inputs.functions, options.functions, functionWorker, viaProxy),
     () => onAzure('functions-proxy-floor', inputs.functions, options.functions, drain, viaProxy),
     () => onAzure('sleep-4', inputs.sleeps, options.sleeps, worker(4), viaProxy),
     () => onAzure('sleep-16', inputs.sleeps, options.sleeps, worker(16), viaProxy),
+    () => onAzure('sleep-16-direct', inputs.sleeps, options.sleeps, worker(16), direct),
     () => onLocal('sleep-16-local', inputs.sleeps, options.sleeps, 16),
     () => onAzure('true-azurite', inputs.shell, options.shell, worker(4), direct),
     () => onLocal('true-local', inputs.shell, options.shell, 4),
@@ -93,24 +109,37 @@ const line = (argv: readonly [string, readonly string[]]) => commandLine(argv[0]
 const ideal = (n: number): Figure =>
   figure({ key: `sleep-${n}-ideal`, label: `ideal at -n ${n}: ${n} / ${sleepS} s`, command: '—', unit: 'tasks/s', samples: [n / sleepS] });
 const proxied = `(${latencyMs} ms proxy)`;
+/** Where each run's CPU went, per task: jobq (or the floor) with the shells it ran, and Azurite beside it. */
+function cpuFigures(): Figure[] {
+  const onAzurite = ['functions', 'functions-floor', 'functions-bare', 'functions-proxy', 'functions-proxy-floor', 'sleep-4', 'sleep-16', 'sleep-16-direct', 'true-azurite'];
+  const cpu = (key: string, of: string) => figure({ key, label: `  CPU: ${of}`, command: 'the same runs', unit: 'ms CPU/task', samples: samples.get(key) });
+  return [
+    ...onAzurite.flatMap((key) => [cpu(`${key}-cpu`, `${key}: jobq or the floor, with its shells`), cpu(`${key}-azurite-cpu`, `${key}: Azurite`)]),
+    ...['sleep-16-local', 'true-local'].map((key) => cpu(`${key}-cpu`, `${key}: jobq, with its shells`)),
+  ];
+}
 const figures = [
   figure({ key: 'functions', label: 'jobq -n 4 --proc noop (Azurite)', command: line(functionWorker), unit: 'tasks/s', samples: samples.get('functions') }),
   figure({ key: 'functions-floor', label: 'SDK alone: 4 x (receive 32, delete) (Azurite)', command: line(drain), unit: 'tasks/s', samples: samples.get('functions-floor') }),
+  figure({ key: 'functions-bare', label: 'jobq -n 4 --proc noop --no-history -q (Azurite)', command: line(bareFunctionWorker), unit: 'tasks/s', samples: samples.get('functions-bare') }),
   figure({ key: 'functions-proxy', label: `jobq -n 4 --proc noop ${proxied}`, command: line(functionWorker), unit: 'tasks/s', samples: samples.get('functions-proxy') }),
   figure({ key: 'functions-proxy-floor', label: `SDK alone ${proxied}`, command: line(drain), unit: 'tasks/s', samples: samples.get('functions-proxy-floor') }),
   figure({ key: 'sleep-4', label: `jobq -n 4 \`sleep ${sleepS}\` ${proxied}`, command: line(worker(4)), unit: 'tasks/s', samples: samples.get('sleep-4') }),
   ideal(4),
   figure({ key: 'sleep-16', label: `jobq -n 16 \`sleep ${sleepS}\` ${proxied}`, command: line(worker(16)), unit: 'tasks/s', samples: samples.get('sleep-16') }),
   ideal(16),
+  figure({ key: 'sleep-16-direct', label: `jobq -n 16 \`sleep ${sleepS}\` (Azurite, no proxy)`, command: line(worker(16)), unit: 'tasks/s', samples: samples.get('sleep-16-direct') }),
   figure({ key: 'sleep-16-local', label: `jobq -n 16 \`sleep ${sleepS}\` (local/)`, command: line(local('worker', '-n', '16')), unit: 'tasks/s', samples: samples.get('sleep-16-local') }),
   figure({ key: 'true-azurite', label: 'jobq -n 4 `true` (Azurite)', command: line(worker(4)), unit: 'tasks/s', samples: samples.get('true-azurite') }),
   figure({ key: 'true-local', label: 'jobq -n 4 `true` (local/)', command: line(local('worker', '-n', '4')), unit: 'tasks/s', samples: samples.get('true-local') }),
+  ...cpuFigures(),
 ];
 const all = [
   ...ratios(figures, 'functions', ['functions-floor']),
+  ...ratios(figures, 'functions-bare', ['functions-floor']),
   ...ratios(figures, 'functions-proxy', ['functions-proxy-floor']),
   ...ratios(figures, 'sleep-4', ['sleep-4-ideal']),
-  ...ratios(figures, 'sleep-16', ['sleep-16-ideal', 'sleep-16-local']),
+  ...ratios(figures, 'sleep-16', ['sleep-16-ideal', 'sleep-16-direct', 'sleep-16-local']),
   ...ratios(figures, 'true-azurite', ['true-local']),
 ];
 const value = (of: string) => all.find((ratio) => ratio.of === of)?.value ?? Number.NaN;
@@ -127,5 +156,6 @@ report.finish({
     `${options.rounds} rounds; figures are medians; each run on a fresh Azurite, the tasks pushed beforehand (not timed)`,
     'the worker figures include its start-up (about 0.2 s); Azurite shares the two cores with jobq',
     `the proxy delays every chunk ${latencyMs} ms each way, for the queue and the table service (history, worker rows)`,
+    'CPU: user + system per task, of the measured process with every process it waited for (bash\'s `times`), and of Azurite\'s two processes over the same run (/proc); on two cores a run goes at most 2 / (their sum) tasks a second',
   ],
 });

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
 import { baseline, commandLine, integerOptions, jobq, lines, noopTask, Scratch } from './lib/jobq.js';
-import { timed } from './lib/processes.js';
+import { timed, timedWithCpu } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target } from './lib/results.js';
 
 const { rounds, tasks } = integerOptions({ rounds: 3, tasks: 100_000 });
@@ -26,18 +26,32 @@ const task = path.relative(repoRoot, noopTask);
 const push = jobq('local/bench', 'push');
 const worker = (...extra: string[]) => jobq('local/bench', 'worker', '-n', '4', '--proc', noopTask, ...extra);
 const piscina = baseline('piscina-noop.js', String(tasks), '4');
+const drain = baseline('local-drain.js', 'bench');
 
-async function runJobq(key: string, quiet: boolean): Promise<void> {
+/** Times `run` (its CPU too, when `cpuKey` is given) and adds tasks/s under `key`. */
+async function measure(key: string, run: readonly [string, string[]], env: NodeJS.ProcessEnv, cpuKey?: string): Promise<void> {
+  const usage = await timedWithCpu(...run, { env, logFile });
+  samples.add(key, perSecond(usage.ms));
+  if (cpuKey) samples.add(cpuKey, (usage.cpuMs * 1000) / tasks);
+}
+
+async function runJobq(key: string, extra: string[]): Promise<void> {
   const env = scratch.freshHome();
   samples.add(`${key}-push`, perSecond(await timed(...push, { env, stdin: input, logFile })));
-  samples.add(key, perSecond(await timed(...worker(...(quiet ? ['-q'] : [])), { env, logFile })));
+  await measure(key, worker(...extra), env, `${key}-cpu`);
 }
 
 try {
   await interleaved(rounds, [
-    () => runJobq('jobq', false),
-    () => runJobq('jobq-quiet', true),
-    async () => samples.add('piscina', perSecond(await timed(...piscina, { logFile }))),
+    () => runJobq('jobq', []),
+    () => runJobq('jobq-quiet', ['-q']),
+    () => runJobq('jobq-bare', ['-q', '--no-history']),
+    () => measure('piscina', piscina, process.env, 'piscina-cpu'),
+    async () => {
+      const env = scratch.freshHome();
+      await timed(...push, { env, stdin: input, logFile });
+      await measure('drain', drain, env, 'drain-cpu');
+    },
   ]);
 } finally {
   scratch.cleanup();
@@ -47,18 +61,39 @@ const line = (file: string, args: readonly string[]) => commandLine(file, args).
 const figures = [
   figure({ key: 'jobq', label: 'jobq worker -n 4 --proc noop', command: line(...worker()), unit: 'tasks/s', samples: samples.get('jobq') }),
   figure({ key: 'jobq-quiet', label: 'jobq worker -n 4 --proc noop -q', command: line(...worker('-q')), unit: 'tasks/s', samples: samples.get('jobq-quiet') }),
+  figure({ key: 'jobq-bare', label: 'jobq worker -n 4 --proc noop -q --no-history', command: line(...worker('-q', '--no-history')), unit: 'tasks/s', samples: samples.get('jobq-bare') }),
   figure({ key: 'jobq-push', label: 'jobq push (JSON lines)', command: `${line(...push)} < kwargs.jsonl`, unit: 'tasks/s', samples: samples.get('jobq-push') }),
   figure({ key: 'piscina', label: 'piscina, 4 threads, no queue', command: line(...piscina), unit: 'tasks/s', samples: samples.get('piscina') }),
+  figure({ key: 'drain', label: 'the queue alone: lease 64, settle each', command: line(...drain), unit: 'tasks/s', samples: samples.get('drain') }),
+  /** What one thread doing both the pool's dispatch and the queue's work, one after the other, would reach. */
+  figure({
+    key: 'pool-and-queue',
+    label: 'piscina and the queue on one thread',
+    command: '1 / (1 / piscina + 1 / queue alone)',
+    unit: 'tasks/s',
+    samples: samples.get('piscina').map((pool, index) => 1 / (1 / pool + 1 / (samples.get('drain')[index] ?? Number.NaN))),
+  }),
+  figure({ key: 'jobq-cpu', label: 'CPU: jobq worker -n 4 --proc noop', command: 'the jobq run', unit: 'µs CPU/task', samples: samples.get('jobq-cpu') }),
+  figure({ key: 'piscina-cpu', label: 'CPU: piscina', command: 'the piscina run', unit: 'µs CPU/task', samples: samples.get('piscina-cpu') }),
+  figure({ key: 'drain-cpu', label: 'CPU: the queue alone', command: 'the queue-alone run', unit: 'µs CPU/task', samples: samples.get('drain-cpu') }),
 ];
 const [normal, quiet] = [...ratios(figures, 'jobq', ['piscina']), ...ratios(figures, 'jobq-quiet', ['piscina'])];
+const beside = [
+  ...ratios(figures, 'jobq-bare', ['piscina']),
+  ...ratios(figures, 'jobq', ['pool-and-queue']),
+  ...ratios(figures, 'jobq-cpu', ['piscina-cpu']),
+];
 /** Absolute rates move 4x between days on a shared machine: the targets are ratios to the pool in the same run. */
 const floorShare = 0.8;
 report.finish({
   figures,
-  ratios: [normal, quiet].filter((ratio) => ratio !== undefined),
+  ratios: [normal, quiet, ...beside].filter((ratio) => ratio !== undefined),
   targets: [
     target('jobq worker -n 4 / piscina', normal?.value ?? Number.NaN, '>=', floorShare),
     target('jobq worker -n 4 -q / piscina', quiet?.value ?? Number.NaN, '>=', floorShare),
   ],
-  notes: [`${rounds} rounds; figures are medians; the task module is ${task}`],
+  notes: [
+    `${rounds} rounds; figures are medians; the task module is ${task}`,
+    'CPU: user + system of the process, all its threads, from bash\'s `times`; on two cores a run goes at most 2 / (CPU per task) tasks a second',
+  ],
 });

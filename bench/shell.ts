@@ -7,7 +7,7 @@
  *   node dist/bench/shell.js [--rounds 3] [--tasks 2000]
  */
 import { commandLine, integerOptions, jobq, lines, Scratch, startAzurite } from './lib/jobq.js';
-import { ensureCommand, timed } from './lib/processes.js';
+import { ensureCommand, timed, timedWithCpu, type Usage } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target, type Figure } from './lib/results.js';
 
 const { rounds, tasks } = integerOptions({ rounds: 3, tasks: 2000 });
@@ -19,6 +19,8 @@ const hasParallel = ensureCommand('parallel', 'parallel');
 const azurite = await startAzurite();
 const samples = new Samples();
 const perSecond = (ms: number) => tasks / (ms / 1000);
+/** The CPU of the command and every shell it ran, ms per task. */
+const cpuPerTask = (usage: Usage) => usage.cpuMs / tasks;
 
 const push = jobq('local/bench', 'push');
 const worker = jobq('local/bench', 'worker', '-n', '4');
@@ -28,8 +30,10 @@ const xargs = ['xargs', ['-d', '\\n', '-n1', '-P4', 'bash', '-c']] as const;
 /** jobq on a fresh queue: push, then the worker; `env` picks the backend. */
 async function runJobq(key: string, env: NodeJS.ProcessEnv): Promise<void> {
   const pushMs = await timed(...push, { env, stdin: input, logFile });
-  const workerMs = await timed(...worker, { env, logFile });
+  const usage = await timedWithCpu(...worker, { env, logFile });
+  const workerMs = usage.ms;
   samples.add(key, perSecond(workerMs));
+  samples.add(`${key}-cpu`, cpuPerTask(usage));
   samples.add(`${key}-push`, perSecond(pushMs));
   samples.add(`${key}-end-to-end`, perSecond(pushMs + workerMs));
 }
@@ -47,7 +51,11 @@ try {
       const env = { ...process.env, SHELL: '/bin/bash' };
       samples.add('parallel', perSecond(await timed(...parallel, { env, stdin: input, logFile })));
     },
-    async () => samples.add('xargs', perSecond(await timed(...xargs, { stdin: input, logFile }))),
+    async () => {
+      const usage = await timedWithCpu(...xargs, { stdin: input, logFile });
+      samples.add('xargs', perSecond(usage.ms));
+      samples.add('xargs-cpu', cpuPerTask(usage));
+    },
   ]);
 } finally {
   await azurite.stop();
@@ -55,8 +63,10 @@ try {
 }
 
 const line = (argv: readonly [string, readonly string[]]) => commandLine(argv[0], argv[1]);
+const cpuUnit = 'ms CPU/task';
 const jobqFigures = (key: string, where: string, spec: string): Figure[] => [
   figure({ key, label: `jobq worker -n 4 (${where})`, command: line(worker).replace('local/bench', spec), unit: 'tasks/s', samples: samples.get(key) }),
+  figure({ key: `${key}-cpu`, label: `  its CPU and its shells' (${where})`, command: 'the same run', unit: cpuUnit, samples: samples.get(`${key}-cpu`) }),
   figure({ key: `${key}-push`, label: `jobq push (${where})`, command: `${line(push).replace('local/bench', spec)} < tasks.txt`, unit: 'tasks/s', samples: samples.get(`${key}-push`) }),
   figure({ key: `${key}-end-to-end`, label: `jobq push + worker (${where})`, command: 'both of the above', unit: 'tasks/s', samples: samples.get(`${key}-end-to-end`) }),
 ];
@@ -69,8 +79,13 @@ const figures = [
     ? [figure({ key: 'parallel', label: 'GNU parallel -j4', command: `SHELL=/bin/bash ${line(parallel)} < tasks.txt`, unit: 'tasks/s', samples: samples.get('parallel') })]
     : []),
   figure({ key: 'xargs', label: 'xargs -P4 bash -c', command: `${line(xargs)} < tasks.txt`, unit: 'tasks/s', samples: samples.get('xargs') }),
+  figure({ key: 'xargs-cpu', label: "  its CPU and its shells'", command: 'the same run', unit: cpuUnit, samples: samples.get('xargs-cpu') }),
 ];
-const all = [...ratios(figures, 'jobq-local', alternatives), ...ratios(figures, 'jobq-azurite', alternatives)];
+const all = [
+  ...ratios(figures, 'jobq-local', alternatives),
+  ...ratios(figures, 'jobq-azurite', alternatives),
+  ...ratios(figures, 'jobq-local-cpu', ['xargs-cpu']),
+];
 const value = (of: string) => all.find((ratio) => ratio.of === of)?.value ?? Number.NaN;
 report.finish({
   figures,
@@ -79,5 +94,9 @@ report.finish({
     ...(hasParallel ? [target('jobq (local) tasks/s, times GNU parallel\'s', value('jobq-local / parallel'), '>=', 2)] : []),
     target('jobq (local) tasks/s, times xargs\'', value('jobq-local / xargs'), '>=', 1),
   ],
-  notes: [`${rounds} rounds; figures are medians; each task is \`bash -c true\` for every tool`],
+  notes: [
+    `${rounds} rounds; figures are medians; each task is \`bash -c true\` for every tool`,
+    'CPU: user + system of the command and every process it waited for (its shells), from bash\'s `times`; on two cores a run that keeps both busy goes at most 2 / (CPU per task) tasks a second',
+    'jobq (local) CPU per task less xargs\': what the worker itself spends on each task (lease, settle, output pipes, session watch); start-up is in both',
+  ],
 });

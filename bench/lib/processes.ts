@@ -50,6 +50,28 @@ export function timed(file: string, args: readonly string[], options: RunOptions
   return start(file, args, options).done;
 }
 
+/** A command's wall time and the CPU time (user + system) of it and every process it waited for, ms. */
+export interface Usage {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+/**
+ * As `timed`, also giving the CPU time of the command and of every process
+ * it reaped (a worker's task shells, xargs' children): the command runs under
+ * bash, whose `times` reports its children's totals once the command ends.
+ */
+export async function timedWithCpu(file: string, args: readonly string[], options: RunOptions): Promise<Usage> {
+  const timesFile = `${options.logFile}.times`;
+  // $0 is where `times` goes; "$@" the command, whose exit status bash keeps.
+  const script = '"$@"; status=$?; times > "$0"; exit $status';
+  const ms = await timed('bash', ['-c', script, timesFile, file, ...args], options);
+  // Two lines, "0m0.001s 0m0.002s": the shell's own user and system time, then its children's.
+  const children = readFileSync(timesFile, 'utf8').trim().split('\n')[1] ?? '';
+  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, [, m, s]) => sum + Number(m) * 60 + Number(s), 0);
+  return { ms, cpuMs: seconds * 1000 };
+}
+
 /**
  * The memory of `root` and its descendants, from /proc: the RSS of `root`
  * alone, and the PSS of the whole tree, in bytes. PSS shares each page out

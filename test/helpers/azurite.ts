@@ -9,6 +9,7 @@
  * OS does when the test process dies in any way, SIGKILL included.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -29,6 +30,8 @@ export interface Azurite {
   down(): Promise<void>;
   /** Starts the server again on the same port after `down`. */
   up(): Promise<void>;
+  /** The CPU time (user + system) its running processes have used, s, from /proc (Linux; NaN elsewhere): the bench's share of the cores. */
+  cpuSeconds(): number;
 }
 
 export interface AzuriteOptions {
@@ -94,6 +97,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     async up() {
       queue.child = await launch('queue', queue.port, workspace, persistent);
       table.child = await launch('table', table.port, workspace, persistent);
+    },
+    cpuSeconds() {
+      return cpuSecondsOf(queue.child) + cpuSecondsOf(table.child);
     },
   };
   return server;
@@ -180,6 +186,20 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture it runs on. */
+const clockTicksPerSecond = 100;
+
+/** utime + stime of a running child, s (fields 14 and 15 of proc(5)); NaN without /proc. */
+function cpuSecondsOf(child: ChildProcess): number {
+  try {
+    const text = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** A port that was free a moment ago, found by listening on port 0. */
