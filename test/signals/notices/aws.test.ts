@@ -123,6 +123,8 @@ describe('AWS spot notices detector (IMDSv2)', () => {
     fake.fault = undefined;
     fake.interrupt('terminate', new Date(Date.now() + 60_000));
     await waitFor(() => sink.current !== undefined, { message: () => log.toString() });
+    // The recovery is logged once the whole poll has ended, which can be after the notice is reported.
+    await waitFor(() => log.events('notice_endpoint_recovered').length > 0, { message: () => log.toString() });
     assert.equal(log.events('notice_endpoint_recovered').length, 1);
   });
 

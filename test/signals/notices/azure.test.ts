@@ -103,6 +103,8 @@ describe('Azure scheduled events detector', () => {
     fake.fault = undefined;
     fake.preempt();
     await waitFor(() => sink.current !== undefined, { message: () => log.toString() });
+    // The recovery is logged once the whole poll has ended, which can be after the notice is reported.
+    await waitFor(() => log.events('notice_endpoint_recovered').length > 0, { message: () => log.toString() });
     assert.equal(log.events('notice_endpoint_recovered').length, 1);
   });
 
