@@ -56,8 +56,13 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
-/** The most leases kept ahead of the slots. */
-const maxAhead = 64;
+/**
+ * The most leases kept ahead of the slots. The horizon bounds what is kept
+ * for all but the shortest tasks; for those, a larger lease costs SQLite less
+ * per message (half a batch goes out at a time: 64 to 128 measured 5–12%
+ * faster for no-op function tasks on local/).
+ */
+const maxAhead = 256;
 /** Lease ahead what the slots take in this long, at least (four lease round trips when that is longer). */
 const aheadHorizonMs = 50;
 /** The most lease calls in flight at once. */
