@@ -1,10 +1,13 @@
 /**
  * Function tasks side by side: N no-op function tasks (default 100,000) on
- * the local backend at -n 4, through jobq's worker (as a user runs it, and
- * with -q, which skips the two log lines per task), against the floor: the
- * same module straight through a piscina pool of 4 threads (no queue, no
- * storage). The figure is tasks/s of the process that runs them, start-up
- * included; the targets are jobq's share of the floor in the same run.
+ * the local backend at -n 4, through jobq's worker (as a user runs it, with
+ * -q, which skips the two log lines per task, and with -q --no-history),
+ * against the floor: the same module straight through a piscina pool of 4
+ * threads (no queue, no storage). Beside them, for where the time goes: the
+ * queue alone (baselines/local-drain.js) and a bare worker doing jobq's SQL
+ * and thread round trips and nothing else (baselines/bare-worker.js). The
+ * figure is tasks/s of the process that runs them, start-up included, and
+ * its CPU per task; the targets are jobq's share of the pool in the same run.
  *
  *   node dist/bench/functions.js [--rounds 3] [--tasks 100000]
  */
@@ -27,12 +30,20 @@ const push = jobq('local/bench', 'push');
 const worker = (...extra: string[]) => jobq('local/bench', 'worker', '-n', '4', '--proc', noopTask, ...extra);
 const piscina = baseline('piscina-noop.js', String(tasks), '4');
 const drain = baseline('local-drain.js', 'bench');
+const bareWorker = baseline('bare-worker.js', 'bench', '4');
 
 /** Times `run` (its CPU too, when `cpuKey` is given) and adds tasks/s under `key`. */
 async function measure(key: string, run: readonly [string, string[]], env: NodeJS.ProcessEnv, cpuKey?: string): Promise<void> {
   const usage = await timedWithCpu(...run, { env, logFile });
   samples.add(key, perSecond(usage.ms));
   if (cpuKey) samples.add(cpuKey, (usage.cpuMs * 1000) / tasks);
+}
+
+/** Pushes the tasks to a new local/ queue, then measures `run` on it. */
+async function onPushedQueue(key: string, run: readonly [string, string[]]): Promise<void> {
+  const env = scratch.freshHome();
+  await timed(...push, { env, stdin: input, logFile });
+  await measure(key, run, env, `${key}-cpu`);
 }
 
 async function runJobq(key: string, extra: string[]): Promise<void> {
@@ -47,11 +58,8 @@ try {
     () => runJobq('jobq-quiet', ['-q']),
     () => runJobq('jobq-bare', ['-q', '--no-history']),
     () => measure('piscina', piscina, process.env, 'piscina-cpu'),
-    async () => {
-      const env = scratch.freshHome();
-      await timed(...push, { env, stdin: input, logFile });
-      await measure('drain', drain, env, 'drain-cpu');
-    },
+    () => onPushedQueue('drain', drain),
+    () => onPushedQueue('bare-worker', bareWorker),
   ]);
 } finally {
   scratch.cleanup();
@@ -65,23 +73,19 @@ const figures = [
   figure({ key: 'jobq-push', label: 'jobq push (JSON lines)', command: `${line(...push)} < kwargs.jsonl`, unit: 'tasks/s', samples: samples.get('jobq-push') }),
   figure({ key: 'piscina', label: 'piscina, 4 threads, no queue', command: line(...piscina), unit: 'tasks/s', samples: samples.get('piscina') }),
   figure({ key: 'drain', label: 'the queue alone: lease 64, settle each', command: line(...drain), unit: 'tasks/s', samples: samples.get('drain') }),
-  /** What one thread doing both the pool's dispatch and the queue's work, one after the other, would reach. */
-  figure({
-    key: 'pool-and-queue',
-    label: 'piscina and the queue on one thread',
-    command: '1 / (1 / piscina + 1 / queue alone)',
-    unit: 'tasks/s',
-    samples: samples.get('piscina').map((pool, index) => 1 / (1 / pool + 1 / (samples.get('drain')[index] ?? Number.NaN))),
-  }),
+  figure({ key: 'bare-worker', label: "a bare worker: jobq's SQL, 4 threads", command: line(...bareWorker), unit: 'tasks/s', samples: samples.get('bare-worker') }),
   figure({ key: 'jobq-cpu', label: 'CPU: jobq worker -n 4 --proc noop', command: 'the jobq run', unit: 'µs CPU/task', samples: samples.get('jobq-cpu') }),
   figure({ key: 'piscina-cpu', label: 'CPU: piscina', command: 'the piscina run', unit: 'µs CPU/task', samples: samples.get('piscina-cpu') }),
   figure({ key: 'drain-cpu', label: 'CPU: the queue alone', command: 'the queue-alone run', unit: 'µs CPU/task', samples: samples.get('drain-cpu') }),
+  figure({ key: 'bare-worker-cpu', label: 'CPU: the bare worker', command: 'the bare-worker run', unit: 'µs CPU/task', samples: samples.get('bare-worker-cpu') }),
 ];
 const [normal, quiet] = [...ratios(figures, 'jobq', ['piscina']), ...ratios(figures, 'jobq-quiet', ['piscina'])];
 const beside = [
   ...ratios(figures, 'jobq-bare', ['piscina']),
-  ...ratios(figures, 'jobq', ['pool-and-queue']),
-  ...ratios(figures, 'jobq-cpu', ['piscina-cpu']),
+  ...ratios(figures, 'jobq', ['bare-worker']),
+  ...ratios(figures, 'jobq-bare', ['bare-worker']),
+  ...ratios(figures, 'bare-worker', ['piscina']),
+  ...ratios(figures, 'jobq-cpu', ['piscina-cpu', 'bare-worker-cpu']),
 ];
 /** Absolute rates move 4x between days on a shared machine: the targets are ratios to the pool in the same run. */
 const floorShare = 0.8;

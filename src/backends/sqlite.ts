@@ -54,6 +54,18 @@ CREATE TABLE IF NOT EXISTS results (
 );
 `;
 
+/**
+ * The statements of a lease and of a settlement as succeeded, exported for
+ * the bench's floor (`bench/baselines/bare-worker.ts`), which runs them
+ * without the rest of jobq.
+ */
+export const hotPathSql = {
+  lease: `UPDATE messages SET token = ? || '.' || id, visible_at = ?, deliveries = deliveries + 1
+         WHERE id IN (SELECT id FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?)
+         RETURNING id, CAST(body AS BLOB) AS body, deliveries, token`,
+  complete: 'DELETE FROM messages WHERE id = ? AND token = ?',
+};
+
 /** Bodies are read as bytes (`CAST(body AS BLOB)`), so that one that is not UTF-8 is noticed, not mangled. */
 interface LeasedRow {
   id: number;
@@ -136,13 +148,9 @@ class SqliteBackend implements Backend {
     this.pushStatements = new SqlitePushStatements(db);
     this.statements = {
       insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
-      lease: db.prepare<[string, number, string, number, number], LeasedRow>(
-        `UPDATE messages SET token = ? || '.' || id, visible_at = ?, deliveries = deliveries + 1
-         WHERE id IN (SELECT id FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?)
-         RETURNING id, CAST(body AS BLOB) AS body, deliveries, token`,
-      ),
+      lease: db.prepare<[string, number, string, number, number], LeasedRow>(hotPathSql.lease),
       extend: db.prepare('UPDATE messages SET visible_at = ? WHERE id = ? AND token = ?'),
-      complete: db.prepare('DELETE FROM messages WHERE id = ? AND token = ?'),
+      complete: db.prepare(hotPathSql.complete),
       release: db.prepare(
         'UPDATE messages SET visible_at = ?, token = NULL, deliveries = 0, body = coalesce(?, body) WHERE id = ? AND token = ?',
       ),

@@ -1,0 +1,81 @@
+/**
+ * The floor for function tasks on local/ that does the same work as jobq's
+ * worker and nothing else: on one main thread, jobq's own lease and delete
+ * statements on the database `jobq push` wrote (64 leased at a time, the next
+ * lease when 32 are left; each event-loop turn's deletes in one IMMEDIATE
+ * transaction), and each task handed to one of THREADS threads that import
+ * the task module and call it with the kwargs: one message each way. No task
+ * decoding beyond the kwargs, no heartbeats, history, logs or settlement
+ * objects: what is left of jobq's per-task cost when its own code is taken out.
+ *
+ *   JOBQ_HOME=… node dist/bench/baselines/bare-worker.js QUEUE THREADS
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { hotPathSql } from '../../src/backends/sqlite.js';
+import { noopTask } from '../lib/jobq.js';
+
+interface Leased {
+  id: number;
+  body: Buffer;
+  token: string;
+}
+
+if (!isMainThread) {
+  const task = ((await import(String(workerData))) as { default: (kwargs: unknown) => unknown }).default;
+  const port = parentPort;
+  port?.on('message', (kwargsJson: string) => {
+    void Promise.resolve(task(JSON.parse(kwargsJson))).then((result) => port.postMessage({ ok: true, result }));
+  });
+} else {
+  const [queue, threadCount] = process.argv.slice(2);
+  const home = process.env['JOBQ_HOME'];
+  if (!queue || !threadCount || !home) throw new Error('usage: JOBQ_HOME=… bare-worker.js QUEUE THREADS');
+  const db = new Database(path.join(home, 'jobq.db'));
+  db.pragma('busy_timeout = 10000');
+  db.pragma('synchronous = NORMAL');
+  const lease = db.prepare<[string, number, string, number, number], Leased>(hotPathSql.lease);
+  const complete = db.prepare(hotPathSql.complete);
+  const deleteAll = db.transaction((rows: Leased[]) => rows.forEach((row) => complete.run(row.id, row.token)));
+
+  const deletes: Leased[] = [];
+  const settle = (row: Leased): void => {
+    if (deletes.length === 0) setImmediate(() => deleteAll.immediate(deletes.splice(0)));
+    deletes.push(row);
+  };
+  const buffered: Leased[] = [];
+  const leaseMore = (): number => {
+    const now = Date.now();
+    const rows = db.transaction(() => lease.all(randomUUID(), now + 60_000, queue, now, 64)).immediate();
+    buffered.push(...rows);
+    return rows.length;
+  };
+  const next = (): Leased | undefined => {
+    if (buffered.length < 32) leaseMore();
+    return buffered.shift();
+  };
+
+  const url = pathToFileURL(noopTask).href;
+  const threads = Array.from({ length: Number(threadCount) }, () => new Worker(new URL(import.meta.url), { workerData: url }));
+  const run = (thread: Worker, kwargsJson: string): Promise<unknown> =>
+    new Promise((resolve) => {
+      thread.once('message', resolve);
+      thread.postMessage(kwargsJson);
+    });
+  await Promise.all(
+    threads.map(async (thread) => {
+      for (let row = next(); row !== undefined; row = next()) {
+        const task = JSON.parse(row.body.toString('utf8')) as { kwargs: string };
+        await run(thread, task.kwargs);
+        settle(row);
+      }
+    }),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  await Promise.all(threads.map((thread) => thread.terminate()));
+  db.close();
+}
+
