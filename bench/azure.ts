@@ -21,7 +21,7 @@
  */
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { baseline, commandLine, integerOptions, jobq, lines, noopTask, Scratch, startAzurite } from './lib/jobq.js';
-import { timed, timedWithCpu, type Usage } from './lib/processes.js';
+import { timed, timedWithCpu } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target, type Figure } from './lib/results.js';
 
 const options = integerOptions({ rounds: 2, functions: 1000, sleeps: 1600, shell: 600 });
@@ -56,32 +56,26 @@ const viaProxy = proxies.reduce(
 );
 const env = (connectionString: string): NodeJS.ProcessEnv => ({ ...scratch.freshHome(), JOBQ_CONNECTION_STRING: connectionString });
 
-/** Adds tasks/s under `key`, and the CPU per task of the run (its process and the shells it ran) under `key-cpu`. */
-function addRun(key: string, tasks: number, usage: Usage): void {
-  samples.add(key, tasks / (usage.ms / 1000));
-  samples.add(`${key}-cpu`, usage.cpuMs / tasks);
-}
-
 /**
  * On a fresh Azurite: pushes `input` straight to it, then times `run` with
- * `connectionString`; adds its figures (addRun) and Azurite's CPU per task
+ * `connectionString`; adds its tasks/s and CPU per task (Samples.addRun) and Azurite's CPU per task
  * during the run under `key-azurite-cpu`.
  */
 async function onAzure(key: string, input: string, tasks: number, run: [string, string[]], connectionString: string): Promise<void> {
   await azurite.restart();
   await timed(...push, { env: env(azurite.connectionString), stdin: input, logFile });
   const azuriteBefore = azurite.cpuSeconds();
-  addRun(key, tasks, await timedWithCpu(...run, { env: env(connectionString), logFile }));
+  samples.addRun(key, tasks, await timedWithCpu(...run, { env: env(connectionString), logFile }));
   samples.add(`${key}-azurite-cpu`, ((azurite.cpuSeconds() - azuriteBefore) * 1000) / tasks);
 }
 
 const local = (...args: string[]) => jobq('local/bench', ...args);
 
-/** On a new local/ queue: pushes `input`, then times a worker of `n` slots; adds tasks/s under `key`. */
+/** On a new local/ queue: pushes `input`, then times a worker of `n` slots; adds its tasks/s and CPU per task. */
 async function onLocal(key: string, input: string, tasks: number, n: number): Promise<void> {
   const home = scratch.freshHome();
   await timed(...local('push'), { env: home, stdin: input, logFile });
-  addRun(key, tasks, await timedWithCpu(...local('worker', '-n', String(n)), { env: home, logFile }));
+  samples.addRun(key, tasks, await timedWithCpu(...local('worker', '-n', String(n)), { env: home, logFile }));
 }
 
 const direct = azurite.connectionString;

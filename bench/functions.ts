@@ -32,24 +32,22 @@ const piscina = baseline('piscina-noop.js', String(tasks), '4');
 const drain = baseline('local-drain.js', 'bench');
 const bareWorker = baseline('bare-worker.js', 'bench', '4');
 
-/** Times `run` (its CPU too, when `cpuKey` is given) and adds tasks/s under `key`. */
-async function measure(key: string, run: readonly [string, string[]], env: NodeJS.ProcessEnv, cpuKey?: string): Promise<void> {
-  const usage = await timedWithCpu(...run, { env, logFile });
-  samples.add(key, perSecond(usage.ms));
-  if (cpuKey) samples.add(cpuKey, (usage.cpuMs * 1000) / tasks);
+/** Times `run`; adds its tasks/s under `key` and its CPU per task (µs) under `key-cpu`. */
+async function measure(key: string, run: readonly [string, string[]], env: NodeJS.ProcessEnv): Promise<void> {
+  samples.addRun(key, tasks, await timedWithCpu(...run, { env, logFile }), 1000);
 }
 
 /** Pushes the tasks to a new local/ queue, then measures `run` on it. */
 async function onPushedQueue(key: string, run: readonly [string, string[]]): Promise<void> {
   const env = scratch.freshHome();
   await timed(...push, { env, stdin: input, logFile });
-  await measure(key, run, env, `${key}-cpu`);
+  await measure(key, run, env);
 }
 
 async function runJobq(key: string, extra: string[]): Promise<void> {
   const env = scratch.freshHome();
   samples.add(`${key}-push`, perSecond(await timed(...push, { env, stdin: input, logFile })));
-  await measure(key, worker(...extra), env, `${key}-cpu`);
+  await measure(key, worker(...extra), env);
 }
 
 try {
@@ -57,7 +55,7 @@ try {
     () => runJobq('jobq', []),
     () => runJobq('jobq-quiet', ['-q']),
     () => runJobq('jobq-bare', ['-q', '--no-history']),
-    () => measure('piscina', piscina, process.env, 'piscina-cpu'),
+    () => measure('piscina', piscina, process.env),
     () => onPushedQueue('drain', drain),
     () => onPushedQueue('bare-worker', bareWorker),
   ]);
@@ -75,6 +73,8 @@ const figures = [
   figure({ key: 'drain', label: 'the queue alone: lease 64, settle each', command: line(...drain), unit: 'tasks/s', samples: samples.get('drain') }),
   figure({ key: 'bare-worker', label: "a bare worker: jobq's SQL, 4 threads", command: line(...bareWorker), unit: 'tasks/s', samples: samples.get('bare-worker') }),
   figure({ key: 'jobq-cpu', label: 'CPU: jobq worker -n 4 --proc noop', command: 'the jobq run', unit: 'µs CPU/task', samples: samples.get('jobq-cpu') }),
+  figure({ key: 'jobq-quiet-cpu', label: 'CPU: jobq, -q', command: 'the -q run', unit: 'µs CPU/task', samples: samples.get('jobq-quiet-cpu') }),
+  figure({ key: 'jobq-bare-cpu', label: 'CPU: jobq, -q --no-history', command: 'the -q --no-history run', unit: 'µs CPU/task', samples: samples.get('jobq-bare-cpu') }),
   figure({ key: 'piscina-cpu', label: 'CPU: piscina', command: 'the piscina run', unit: 'µs CPU/task', samples: samples.get('piscina-cpu') }),
   figure({ key: 'drain-cpu', label: 'CPU: the queue alone', command: 'the queue-alone run', unit: 'µs CPU/task', samples: samples.get('drain-cpu') }),
   figure({ key: 'bare-worker-cpu', label: 'CPU: the bare worker', command: 'the bare-worker run', unit: 'µs CPU/task', samples: samples.get('bare-worker-cpu') }),

@@ -7,7 +7,7 @@
  *   node dist/bench/shell.js [--rounds 3] [--tasks 2000]
  */
 import { commandLine, integerOptions, jobq, lines, Scratch, startAzurite } from './lib/jobq.js';
-import { ensureCommand, timed, timedWithCpu, type Usage } from './lib/processes.js';
+import { ensureCommand, timed, timedWithCpu } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target, type Figure } from './lib/results.js';
 
 const { rounds, tasks } = integerOptions({ rounds: 3, tasks: 2000 });
@@ -19,8 +19,6 @@ const hasParallel = ensureCommand('parallel', 'parallel');
 const azurite = await startAzurite();
 const samples = new Samples();
 const perSecond = (ms: number) => tasks / (ms / 1000);
-/** The CPU of the command and every shell it ran, ms per task. */
-const cpuPerTask = (usage: Usage) => usage.cpuMs / tasks;
 
 const push = jobq('local/bench', 'push');
 const worker = jobq('local/bench', 'worker', '-n', '4');
@@ -31,11 +29,9 @@ const xargs = ['xargs', ['-d', '\\n', '-n1', '-P4', 'bash', '-c']] as const;
 async function runJobq(key: string, env: NodeJS.ProcessEnv): Promise<void> {
   const pushMs = await timed(...push, { env, stdin: input, logFile });
   const usage = await timedWithCpu(...worker, { env, logFile });
-  const workerMs = usage.ms;
-  samples.add(key, perSecond(workerMs));
-  samples.add(`${key}-cpu`, cpuPerTask(usage));
+  samples.addRun(key, tasks, usage);
   samples.add(`${key}-push`, perSecond(pushMs));
-  samples.add(`${key}-end-to-end`, perSecond(pushMs + workerMs));
+  samples.add(`${key}-end-to-end`, perSecond(pushMs + usage.ms));
 }
 
 try {
@@ -51,11 +47,7 @@ try {
       const env = { ...process.env, SHELL: '/bin/bash' };
       samples.add('parallel', perSecond(await timed(...parallel, { env, stdin: input, logFile })));
     },
-    async () => {
-      const usage = await timedWithCpu(...xargs, { stdin: input, logFile });
-      samples.add('xargs', perSecond(usage.ms));
-      samples.add('xargs-cpu', cpuPerTask(usage));
-    },
+    async () => samples.addRun('xargs', tasks, await timedWithCpu(...xargs, { stdin: input, logFile })),
   ]);
 } finally {
   await azurite.stop();

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { median, round } from '../../src/measure/stats.js';
 import { repoRoot } from '../../test/helpers/paths.js';
+import type { Usage } from './processes.js';
 
 export interface Figure {
   /** A short stable key, such as `jobq-local`. */
@@ -173,6 +174,15 @@ export class Samples {
 
   add(key: string, value: number): void {
     this.byKey.set(key, [...(this.byKey.get(key) ?? []), value]);
+  }
+
+  /**
+   * A run of `tasks` tasks (`timedWithCpu`): its tasks/s under `key`, and its
+   * CPU per task under `key-cpu`, in ms times `cpuScale` (1000 for µs).
+   */
+  addRun(key: string, tasks: number, usage: Usage, cpuScale = 1): void {
+    this.add(key, tasks / (usage.ms / 1000));
+    this.add(`${key}-cpu`, (usage.cpuMs * cpuScale) / tasks);
   }
 
   get(key: string): number[] {

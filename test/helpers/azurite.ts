@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { statFields } from '../../src/processors/shell/session.js';
 
 export interface Azurite {
   /** A full development connection string with this server's QueueEndpoint and TableEndpoint. */
@@ -194,8 +195,7 @@ const clockTicksPerSecond = 100;
 /** utime + stime of a running child, s (fields 14 and 15 of proc(5)); NaN without /proc. */
 function cpuSecondsOf(child: ChildProcess): number {
   try {
-    const text = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(readFileSync(`/proc/${child.pid}/stat`, 'utf8')) ?? [];
     return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
   } catch {
     return Number.NaN;

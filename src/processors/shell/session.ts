@@ -27,13 +27,19 @@ export interface ProcessStat {
 const KILL_RESCAN_MS = 100;
 
 /**
- * Parses the text of /proc/<pid>/stat. The command name is in parentheses and
- * may itself contain spaces and ')', so fields are counted from the last ')'.
+ * The fields of a /proc/<pid>/stat text from the third (the state) on. The
+ * command name is in parentheses and may itself contain spaces and ')', so
+ * fields are counted from the last ')'.
  */
-export function parseStat(pid: number, text: string): ProcessStat | undefined {
+export function statFields(text: string): string[] | undefined {
   const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = text.slice(close + 2).split(' ');
+  return close < 0 ? undefined : text.slice(close + 2).split(' ');
+}
+
+/** Parses the text of /proc/<pid>/stat. */
+export function parseStat(pid: number, text: string): ProcessStat | undefined {
+  const fields = statFields(text);
+  if (fields === undefined) return undefined;
   // Fields 3 to 6 and 22 of proc(5), counted from the state.
   const [state, ppid, pgrp, session] = fields;
   const startTime = fields[19];
