@@ -107,6 +107,8 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Cli
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   if (options.keepStdinOpen) return new CliProcess(child);
+  // A child that exits before reading all its input must fail the test by its exit, not by an EPIPE here.
+  child.stdin?.on('error', () => {});
   if (options.input !== undefined) child.stdin?.end(options.input);
   else child.stdin?.end();
   return new CliProcess(child);
