@@ -218,34 +218,33 @@ class SqliteQueue implements QueueStore {
 
   /** Runs `fn` in the next batch of writes (one IMMEDIATE transaction). */
   private write<T>(fn: () => T): Promise<T> {
-    this.assertFileInPlace();
-    return this.written(this.writes.run(fn));
+    const moved = this.fileMoved();
+    return moved ? Promise.reject(moved) : this.written(this.writes.run(fn));
   }
 
-  /** As `write`, for an `fn` that runs a single statement. */
-  private writeStatement<T>(fn: () => T): Promise<T> {
-    this.assertFileInPlace();
-    return this.written(this.writes.runStatement(fn));
+  /** As `write`, for an `fn` that runs a single statement; a `settlement` may wait to share a commit (SqliteWriteBatch). */
+  private writeStatement<T>(fn: () => T, settlement = false): Promise<T> {
+    const moved = this.fileMoved();
+    if (moved) return Promise.reject(moved);
+    return this.written(settlement ? this.writes.settle(fn) : this.writes.runStatement(fn));
   }
 
   /** A database deleted or replaced while in use is a permanent failure (DatabaseFileWatch). */
-  private assertFileInPlace(): void {
+  private fileMoved(): BackendError | undefined {
     const problem = this.file.problem();
-    if (problem !== undefined) throw new BackendError(`local queue ${this.name}: ${problem}`, { permanent: true });
+    return problem === undefined ? undefined : new BackendError(`local queue ${this.name}: ${problem}`, { permanent: true });
   }
 
-  /** A write's result, with SQLite errors turned into BackendError. */
-  private async written<T>(result: Promise<T>): Promise<T> {
-    try {
-      return await result;
-    } catch (err) {
-      if (err instanceof LeaseLostError) throw err;
-      throw this.failure(err);
-    }
+  /** A write's result, with SQLite errors turned into BackendError. (Not an async function: one promise fewer per write.) */
+  private written<T>(result: Promise<T>): Promise<T> {
+    return result.catch((err: unknown) => {
+      throw err instanceof LeaseLostError ? err : this.failure(err);
+    });
   }
 
   private read<T>(fn: () => T): T {
-    this.assertFileInPlace();
+    const moved = this.fileMoved();
+    if (moved) throw moved;
     try {
       return fn();
     } catch (err) {
@@ -298,12 +297,13 @@ class SqliteQueue implements QueueStore {
     }));
   }
 
+  /** A settlement or an extension of `lease`. */
   private settle(lease: Lease, action: string, run: () => { changes: number }): Promise<void> {
     return this.writeStatement(() => {
       if (run().changes === 0) {
         throw new LeaseLostError(`${action} failed: the lease on message ${lease.messageId} in ${this.name} is gone`);
       }
-    });
+    }, true);
   }
 
   async extend(lease: Lease, visibilityMs: number): Promise<Lease> {
@@ -313,8 +313,8 @@ class SqliteQueue implements QueueStore {
     return lease;
   }
 
-  async complete(lease: Lease): Promise<void> {
-    await this.settle(lease, 'complete', () => this.sql.complete.run(Number(lease.messageId), lease.token));
+  complete(lease: Lease): Promise<void> {
+    return this.settle(lease, 'complete', () => this.sql.complete.run(Number(lease.messageId), lease.token));
   }
 
   async release(lease: Lease, body?: string): Promise<void> {

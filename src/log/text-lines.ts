@@ -33,10 +33,11 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** The message of a pino call: `(fields?, message?, ...format arguments)`, or `(error)`. */
 function messageOf(args: readonly unknown[]): string {
-  const [first, ...rest] = args;
-  if (typeof first === 'string') return rest.length === 0 ? first : format(first, ...rest);
-  const [message, ...values] = rest;
-  if (typeof message === 'string') return values.length === 0 ? message : format(message, ...values);
+  // Indexed, not destructured: a worker logs two lines per task, and `...rest` copies the arguments each time.
+  const first = args[0];
+  if (typeof first === 'string') return args.length === 1 ? first : format(...(args as [string, ...unknown[]]));
+  const message = args[1];
+  if (typeof message === 'string') return args.length === 2 ? message : format(...(args.slice(1) as [string, ...unknown[]]));
   return first instanceof Error ? first.message : '';
 }
 

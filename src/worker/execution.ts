@@ -263,7 +263,8 @@ export class TaskExecution {
     emitEvent(this.context.logger, this.context.events, level, fields, message);
   }
 
-  private async run(task: Task): Promise<TaskOutcome> {
+  /** Starts the task; its outcome once it has ended. (Not an async function: its promise is the processor's own.) */
+  private run(task: Task): Promise<TaskOutcome> {
     const { queue, processor, output, describeWidth, active } = this.context;
     const command = processor.describe?.(task) ?? task.kwargsJson;
     this.fields = { task_id: task.id, kind: processor.name, command };
@@ -282,7 +283,7 @@ export class TaskExecution {
         },
       });
     } catch (err) {
-      return { ok: false, error: `could not start the task: ${errorMessage(err)}` };
+      return Promise.resolve({ ok: false, error: `could not start the task: ${errorMessage(err)}` });
     }
     // A stop that came while the task was starting.
     if (this.cancelled) this.stopRunning();

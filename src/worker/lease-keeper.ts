@@ -12,9 +12,12 @@ import type { Lease } from '../backends/backend.js';
 import { errorMessage, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
+/** No extension in flight: shared, since most leases are settled before their first beat. */
+const noneInFlight: Promise<void> = Promise.resolve();
+
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> = Promise.resolve();
+  private inFlight = noneInFlight;
   private lost = false;
   private onLost: (() => void) | undefined;
 
@@ -44,11 +47,10 @@ export class LeaseKeeper {
   }
 
   /** Stops beating; resolves with the newest lease once no extension is in flight. */
-  async stop(): Promise<Lease> {
+  stop(): Promise<Lease> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.inFlight;
-    return this.lease;
+    return this.inFlight.then(() => this.lease);
   }
 
   private async beat(): Promise<void> {
