@@ -2,9 +2,10 @@
  * The floor for function tasks on local/ that does the same work as jobq's
  * worker and nothing else: on one main thread, jobq's own lease and delete
  * statements on the database `jobq push` wrote (64 leased at a time, the next
- * lease when 32 are left; each event-loop turn's deletes in one IMMEDIATE
- * transaction), and each task handed to one of THREADS threads that import
- * the task module and call it with the kwargs: one message each way. No task
+ * lease when 32 are left; deletes share commits as jobq's do: up to 2 ms or
+ * 64 of them, or with the next lease), and each task handed to one of THREADS
+ * threads that import the task module and call it with the kwargs: one
+ * message each way. No task
  * decoding beyond the kwargs, no heartbeats, history, logs or settlement
  * objects: what is left of jobq's per-task cost when its own code is taken out.
  *
@@ -41,15 +42,28 @@ if (!isMainThread) {
   const complete = db.prepare(hotPathSql.complete);
   const deleteAll = db.transaction((rows: Leased[]) => rows.forEach((row) => complete.run(row.id, row.token)));
 
+  // As jobq's write batch: deletes wait up to 2 ms (or 64 of them) to share a commit, and a lease commits them with it.
   const deletes: Leased[] = [];
+  let held: NodeJS.Timeout | undefined;
+  const commitDeletes = (): void => {
+    clearTimeout(held);
+    held = undefined;
+    deleteAll.immediate(deletes.splice(0));
+  };
   const settle = (row: Leased): void => {
-    if (deletes.length === 0) setImmediate(() => deleteAll.immediate(deletes.splice(0)));
     deletes.push(row);
+    if (deletes.length >= 64) setImmediate(commitDeletes);
+    else held ??= setTimeout(commitDeletes, 2);
   };
   const buffered: Leased[] = [];
   const leaseMore = (): number => {
     const now = Date.now();
-    const rows = db.transaction(() => lease.all(randomUUID(), now + 60_000, queue, now, 64)).immediate();
+    clearTimeout(held);
+    held = undefined;
+    const rows = db.transaction(() => {
+      deleteAll(deletes.splice(0));
+      return lease.all(randomUUID(), now + 60_000, queue, now, 64);
+    }).immediate();
     buffered.push(...rows);
     return rows.length;
   };
@@ -74,7 +88,7 @@ if (!isMainThread) {
       }
     }),
   );
-  await new Promise((resolve) => setImmediate(resolve));
+  commitDeletes();
   await Promise.all(threads.map((thread) => thread.terminate()));
   db.close();
 }
