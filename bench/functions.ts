@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
 import { baseline, commandLine, integerOptions, jobq, lines, noopTask, Scratch } from './lib/jobq.js';
-import { timed, timedWithCpu } from './lib/processes.js';
+import { timed, timedWithMainThreadCpu } from './lib/processes.js';
 import { figure, interleaved, ratios, Report, Samples, target } from './lib/results.js';
 
 const { rounds, tasks } = integerOptions({ rounds: 3, tasks: 100_000 });
@@ -32,9 +32,9 @@ const piscina = baseline('piscina-noop.js', String(tasks), '4');
 const drain = baseline('local-drain.js', 'bench');
 const bareWorker = baseline('bare-worker.js', 'bench', '4');
 
-/** Times `run`; adds its tasks/s under `key` and its CPU per task (µs) under `key-cpu`. */
+/** Times `run`; adds its tasks/s under `key`, its CPU per task (µs) under `key-cpu`, its main thread's under `key-main`. */
 async function measure(key: string, run: readonly [string, string[]], env: NodeJS.ProcessEnv): Promise<void> {
-  samples.addRun(key, tasks, await timedWithCpu(...run, { env, logFile }), 1000);
+  samples.addRun(key, tasks, await timedWithMainThreadCpu(...run, { env, logFile }), 1000);
 }
 
 /** Pushes the tasks to a new local/ queue, then measures `run` on it. */
@@ -78,6 +78,18 @@ const figures = [
   figure({ key: 'piscina-cpu', label: 'CPU: piscina', command: 'the piscina run', unit: 'µs CPU/task', samples: samples.get('piscina-cpu') }),
   figure({ key: 'drain-cpu', label: 'CPU: the queue alone', command: 'the queue-alone run', unit: 'µs CPU/task', samples: samples.get('drain-cpu') }),
   figure({ key: 'bare-worker-cpu', label: 'CPU: the bare worker', command: 'the bare-worker run', unit: 'µs CPU/task', samples: samples.get('bare-worker-cpu') }),
+  ...(
+    [
+      ['jobq', 'jobq'],
+      ['jobq-quiet', 'jobq, -q'],
+      ['jobq-bare', 'jobq, -q --no-history'],
+      ['piscina', 'piscina'],
+      ['drain', 'the queue alone'],
+      ['bare-worker', 'the bare worker'],
+    ] as const
+  ).map(([key, label]) =>
+    figure({ key: `${key}-main`, label: `main thread: ${label}`, command: `its main thread in the ${key} run`, unit: 'µs CPU/task', samples: samples.get(`${key}-main`) }),
+  ),
 ];
 const [normal, quiet] = [...ratios(figures, 'jobq', ['piscina']), ...ratios(figures, 'jobq-quiet', ['piscina'])];
 const beside = [
@@ -86,6 +98,7 @@ const beside = [
   ...ratios(figures, 'jobq-bare', ['bare-worker']),
   ...ratios(figures, 'bare-worker', ['piscina']),
   ...ratios(figures, 'jobq-cpu', ['piscina-cpu', 'bare-worker-cpu']),
+  ...ratios(figures, 'jobq-main', ['piscina-main', 'bare-worker-main']),
 ];
 /** Absolute rates move 4x between days on a shared machine: the targets are ratios to the pool in the same run. */
 const floorShare = 0.8;
@@ -99,5 +112,6 @@ report.finish({
   notes: [
     `${rounds} rounds; figures are medians; the task module is ${task}`,
     'CPU: user + system of the process, all its threads, from bash\'s `times`; on two cores a run goes at most 2 / (CPU per task) tasks a second',
+    "main thread: the CPU of the process's main thread alone (/proc/self/task/PID/stat at exit): a run goes at most 1 / (its main thread's CPU per task) tasks a second",
   ],
 });

@@ -4,7 +4,7 @@
  * of a process tree read from /proc (Linux), and the alternatives' installation.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { readStat } from '../../src/processors/shell/session.js';
@@ -70,6 +70,27 @@ export async function timedWithCpu(file: string, args: readonly string[], option
   const children = readFileSync(timesFile, 'utf8').trim().split('\n')[1] ?? '';
   const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, [, m, s]) => sum + Number(m) * 60 + Number(s), 0);
   return { ms, cpuMs: seconds * 1000 };
+}
+
+/** The preload that records a node process's main-thread CPU (main-thread-cpu.ts). */
+const mainThreadPreload = new URL('./main-thread-cpu.js', import.meta.url).href;
+
+/**
+ * Runs a node command as `timedWithCpu` does, and also gives the CPU time its
+ * main thread used (ms), written at its exit by a preload (Linux; NaN elsewhere).
+ */
+export async function timedWithMainThreadCpu(
+  file: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<Usage & { readonly mainThreadCpuMs: number }> {
+  const cpuFile = `${options.logFile}.main-cpu`;
+  const nodeOptions = [options.env?.['NODE_OPTIONS'], `--import=${mainThreadPreload}`].filter(Boolean).join(' ');
+  const env = { ...(options.env ?? process.env), NODE_OPTIONS: nodeOptions, JOBQ_BENCH_MAIN_CPU: cpuFile };
+  rmSync(cpuFile, { force: true });
+  const usage = await timedWithCpu(file, args, { ...options, env });
+  const seconds = existsSync(cpuFile) ? Number(readFileSync(cpuFile, 'utf8')) : Number.NaN;
+  return { ...usage, mainThreadCpuMs: seconds * 1000 };
 }
 
 /**

@@ -178,11 +178,13 @@ export class Samples {
 
   /**
    * A run of `tasks` tasks (`timedWithCpu`): its tasks/s under `key`, and its
-   * CPU per task under `key-cpu`, in ms times `cpuScale` (1000 for µs).
+   * CPU per task under `key-cpu`, in ms times `cpuScale` (1000 for µs); with
+   * `timedWithMainThreadCpu`, its main thread's CPU per task under `key-main`.
    */
-  addRun(key: string, tasks: number, usage: Usage, cpuScale = 1): void {
+  addRun(key: string, tasks: number, usage: Usage & { readonly mainThreadCpuMs?: number }, cpuScale = 1): void {
     this.add(key, tasks / (usage.ms / 1000));
     this.add(`${key}-cpu`, (usage.cpuMs * cpuScale) / tasks);
+    if (usage.mainThreadCpuMs !== undefined) this.add(`${key}-main`, (usage.mainThreadCpuMs * cpuScale) / tasks);
   }
 
   get(key: string): number[] {

@@ -9,13 +9,12 @@
  * OS does when the test process dies in any way, SIGKILL included.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { statFields } from '../../src/processors/shell/session.js';
+import { cpuSecondsFromStat } from '../../src/processors/shell/session.js';
 
 export interface Azurite {
   /** A full development connection string with this server's QueueEndpoint and TableEndpoint. */
@@ -100,7 +99,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       table.child = await launch('table', table.port, workspace, persistent);
     },
     cpuSeconds() {
-      return cpuSecondsOf(queue.child) + cpuSecondsOf(table.child);
+      return cpuSecondsFromStat(`/proc/${queue.child.pid}/stat`) + cpuSecondsFromStat(`/proc/${table.child.pid}/stat`);
     },
   };
   return server;
@@ -187,19 +186,6 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
-}
-
-/** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture it runs on. */
-const clockTicksPerSecond = 100;
-
-/** utime + stime of a running child, s (fields 14 and 15 of proc(5)); NaN without /proc. */
-function cpuSecondsOf(child: ChildProcess): number {
-  try {
-    const fields = statFields(readFileSync(`/proc/${child.pid}/stat`, 'utf8')) ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** A port that was free a moment ago, found by listening on port 0. */
