@@ -72,24 +72,20 @@ const figures = [
   figure({ key: 'piscina', label: 'piscina, 4 threads, no queue', command: line(...piscina), unit: 'tasks/s', samples: samples.get('piscina') }),
   figure({ key: 'drain', label: 'the queue alone: lease 64, settle each', command: line(...drain), unit: 'tasks/s', samples: samples.get('drain') }),
   figure({ key: 'bare-worker', label: "a bare worker: jobq's SQL, 4 threads", command: line(...bareWorker), unit: 'tasks/s', samples: samples.get('bare-worker') }),
-  figure({ key: 'jobq-cpu', label: 'CPU: jobq worker -n 4 --proc noop', command: 'the jobq run', unit: 'µs CPU/task', samples: samples.get('jobq-cpu') }),
-  figure({ key: 'jobq-quiet-cpu', label: 'CPU: jobq, -q', command: 'the -q run', unit: 'µs CPU/task', samples: samples.get('jobq-quiet-cpu') }),
-  figure({ key: 'jobq-bare-cpu', label: 'CPU: jobq, -q --no-history', command: 'the -q --no-history run', unit: 'µs CPU/task', samples: samples.get('jobq-bare-cpu') }),
-  figure({ key: 'piscina-cpu', label: 'CPU: piscina', command: 'the piscina run', unit: 'µs CPU/task', samples: samples.get('piscina-cpu') }),
-  figure({ key: 'drain-cpu', label: 'CPU: the queue alone', command: 'the queue-alone run', unit: 'µs CPU/task', samples: samples.get('drain-cpu') }),
-  figure({ key: 'bare-worker-cpu', label: 'CPU: the bare worker', command: 'the bare-worker run', unit: 'µs CPU/task', samples: samples.get('bare-worker-cpu') }),
+  // Each run's CPU per task, of the whole process and of its main thread alone.
   ...(
     [
-      ['jobq', 'jobq'],
+      ['jobq', 'jobq worker -n 4 --proc noop'],
       ['jobq-quiet', 'jobq, -q'],
       ['jobq-bare', 'jobq, -q --no-history'],
       ['piscina', 'piscina'],
       ['drain', 'the queue alone'],
       ['bare-worker', 'the bare worker'],
     ] as const
-  ).map(([key, label]) =>
+  ).flatMap(([key, label]) => [
+    figure({ key: `${key}-cpu`, label: `CPU: ${label}`, command: `the ${key} run`, unit: 'µs CPU/task', samples: samples.get(`${key}-cpu`) }),
     figure({ key: `${key}-main`, label: `main thread: ${label}`, command: `its main thread in the ${key} run`, unit: 'µs CPU/task', samples: samples.get(`${key}-main`) }),
-  ),
+  ]),
 ];
 const [normal, quiet] = [...ratios(figures, 'jobq', ['piscina']), ...ratios(figures, 'jobq-quiet', ['piscina'])];
 const beside = [

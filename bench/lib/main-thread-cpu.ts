@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { cpuSecondsFromStat } from '../../src/processors/shell/session.js';
+import { cpuSecondsFromStat } from '../../test/helpers/proc-cpu.js';
 
 const file = process.env['JOBQ_BENCH_MAIN_CPU'];
 if (isMainThread && file) {

@@ -172,11 +172,10 @@ export class JobQueue {
 
   /** A task succeeded: its result is kept for a producer that waits, then the message is deleted. */
   async succeed(lease: Lease, task: Task, result: unknown, attempt?: AttemptRecord): Promise<void> {
-    // Most tasks want no reply: they skip the await (a turn of promises for each task).
-    if (task.replyRequested) await this.putResult(task, { ok: true, result: result ?? null });
+    await this.putResult(task, { ok: true, result: result ?? null });
     const completed = this.store.complete(lease);
     if (attempt) this.fleet.record(attempt);
-    return completed;
+    await completed;
   }
 
   /** A failed task with retries left goes back at once with one retry fewer, same id. */

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuSecondsFromStat } from '../../src/processors/shell/session.js';
+import { cpuSecondsFromStat } from './proc-cpu.js';
 
 export interface Azurite {
   /** A full development connection string with this server's QueueEndpoint and TableEndpoint. */
