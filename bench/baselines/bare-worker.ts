@@ -21,7 +21,7 @@ import { noopTask } from '../lib/jobq.js';
 
 interface Leased {
   id: number;
-  body: Buffer;
+  body: string;
   token: string;
 }
 
@@ -38,7 +38,8 @@ if (!isMainThread) {
   const db = new Database(path.join(home, 'jobq.db'));
   db.pragma('busy_timeout = 10000');
   db.pragma('synchronous = NORMAL');
-  const lease = db.prepare<[string, number, string, number, number], Leased>(hotPathSql.lease);
+  const leaseRead = db.prepare<[string, number, number], Leased>(hotPathSql.leaseRead);
+  const leaseMark = db.prepare(hotPathSql.leaseMark);
   const complete = db.prepare(hotPathSql.complete);
   const deleteAll = db.transaction((rows: Leased[]) => rows.forEach((row) => complete.run(row.id, row.token)));
 
@@ -62,7 +63,11 @@ if (!isMainThread) {
     held = undefined;
     const rows = db.transaction(() => {
       deleteAll(deletes.splice(0));
-      return lease.all(randomUUID(), now + 60_000, queue, now, 64);
+      const read = leaseRead.all(queue, now, 64);
+      const token = randomUUID();
+      leaseMark.run(token, now + 60_000, queue, now, 64);
+      for (const row of read) row.token = `${token}.${row.id}`;
+      return read;
     }).immediate();
     buffered.push(...rows);
     return rows.length;
@@ -82,7 +87,7 @@ if (!isMainThread) {
   await Promise.all(
     threads.map(async (thread) => {
       for (let row = next(); row !== undefined; row = next()) {
-        const task = JSON.parse(row.body.toString('utf8')) as { kwargs: string };
+        const task = JSON.parse(row.body) as { kwargs: string };
         await run(thread, task.kwargs);
         settle(row);
       }

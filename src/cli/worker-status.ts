@@ -9,7 +9,7 @@
  */
 import { PaceMeter } from '../fleet/eta.js';
 import { formatSpan } from '../fleet/units.js';
-import { TurnWrites } from '../log/turn-writes.js';
+import { HeldWrites } from '../log/held-writes.js';
 import type { TextSink } from '../log/task-output.js';
 
 export interface WorkerCounts {
@@ -51,7 +51,7 @@ function progress(done: number, size: number | undefined, own: PaceMeter, queue:
 export function workerStatus(): WorkerStatus {
   const err = process.stderr;
   const out = process.stdout;
-  if (!err.isTTY) return { stderr: new TurnWrites(2), stdout: new TurnWrites(1), start: () => {}, stop: () => {} };
+  if (!err.isTTY) return { stderr: new HeldWrites(2), stdout: new HeldWrites(1), start: () => {}, stop: () => {} };
   let line = '';
   let timer: NodeJS.Timeout | undefined;
   let sizeTimer: NodeJS.Timeout | undefined;
@@ -67,7 +67,7 @@ export function workerStatus(): WorkerStatus {
   return {
     stderr: around(err),
     // A stdout that is not the terminal (a file, a pipe) keeps the task's bytes only.
-    stdout: out.isTTY ? around(out) : new TurnWrites(1),
+    stdout: out.isTTY ? around(out) : new HeldWrites(1),
     start(counts, queueSize) {
       const started = Date.now();
       let size: number | undefined;

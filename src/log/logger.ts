@@ -1,12 +1,12 @@
 /**
  * Logs go to stderr (SPEC §9): `text` is one line of time, level and message;
  * `json` is one JSON object a line, with an `event` field on task events.
- * Written to a file descriptor, the lines of one event-loop turn go out together.
+ * Written to a file descriptor, lines go out in batches (held-writes.ts).
  */
 import { pino, stdTimeFunctions, type Logger } from 'pino';
 import { TextLines } from './text-lines.js';
 import type { TextSink } from './task-output.js';
-import { TurnWrites } from './turn-writes.js';
+import { HeldWrites } from './held-writes.js';
 
 export type { Logger } from 'pino';
 export type LogFormat = 'text' | 'json';
@@ -39,7 +39,7 @@ export function isLogLevel(text: string | undefined): text is LogLevel {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const given = options.destination ?? 2;
-  const destination = typeof given === 'number' ? new TurnWrites(given) : given;
+  const destination = typeof given === 'number' ? new HeldWrites(given) : given;
   if (options.format === 'json') {
     return pino(
       {

@@ -57,3 +57,39 @@ test('settlements wait to share a commit, and every other write commits them at 
     await backend.close();
   }
 });
+
+test('a body with U+FFFD in it is leased and peeked as stored; one that is not UTF-8, as TEXT or as a BLOB, says so', async () => {
+  const file = path.join(dir, 'utf8', 'jobq.db');
+  const backend = openSqliteBackend(file);
+  try {
+    const queue = backend.queue('utf8');
+    await queue.push(['{"a": "\uFFFD"}']);
+    // As another program may store them: bytes that are not UTF-8, as TEXT and as a BLOB.
+    const writer = new Database(file);
+    const insert = writer.prepare("INSERT INTO messages (queue, body, visible_at, created_at) VALUES ('utf8', CAST(? AS TEXT), 0, 0)");
+    insert.run(Buffer.from([0x7b, 0xff, 0x7d]));
+    writer.prepare("INSERT INTO messages (queue, body, visible_at, created_at) VALUES ('utf8', ?, 0, 0)").run(Buffer.from([0x7b, 0xfe, 0x7d]));
+    writer.close();
+    // Planted visible since 1970: they come first.
+    const expected = [
+      { body: '{\uFFFD}', bodyError: 'message body is not valid UTF-8' },
+      { body: '{\uFFFD}', bodyError: 'message body is not valid UTF-8' },
+      { body: '{"a": "\uFFFD"}', bodyError: undefined },
+    ];
+    const shape = (messages: ReadonlyArray<{ body: string; bodyError?: string }>) =>
+      messages.map(({ body, bodyError }) => ({ body, bodyError }));
+    assert.deepEqual(shape(await queue.peek(10)), expected);
+    // A lease gives them in the order they were stored.
+    const leased = await queue.lease(10, 60_000);
+    assert.deepEqual(shape(leased), [expected[2], expected[0], expected[1]]);
+    assert.deepEqual(leased.map((lease) => lease.deliveries), [1, 1, 1]);
+    // Each lease's token settles its own message only.
+    const [, second, third] = leased;
+    assert.ok(second && third);
+    await assert.rejects(queue.complete({ ...second, token: third.token }), /lease on message/);
+    await queue.complete(second);
+    assert.equal(await queue.size(), 2);
+  } finally {
+    await backend.close();
+  }
+});

@@ -95,6 +95,16 @@ describe('function processor', () => {
       assert.match(outcome.detail ?? '', /^Error: bad input: b is missing\n\s+at fails \(.*tasks\.js/);
     });
 
+    it('reports a function that returns nothing as a success with no result, after its log lines', async () => {
+      const processor = await open('logsAndReturnsNothing', 1);
+      for (const round of [1, 2]) {
+        // The second task runs on the same thread: its report is its own.
+        const started = start(processor);
+        assert.deepEqual(await outcomeOf(started.running), { ok: true, result: undefined }, `task ${round}`);
+        assert.deepEqual(started.lines, ['before the end'], `task ${round}`);
+      }
+    });
+
     it('delivers ctx.log lines in order before done', async () => {
       const started = start(await open('logs'));
       const outcome = await outcomeOf(started.running);

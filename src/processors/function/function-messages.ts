@@ -8,10 +8,12 @@
  * - `RunMessage` (one per task) and `StopMessage` go to the thread; a run
  *   says whether the task was asked to stop before it was handed over, and a
  *   stop that comes later follows it on the same port, so none is lost.
- * - `LogMessage`s (one per `ctx.log` call) and then one `ReportMessage` come
- *   back on the same port: they arrive in order, so once the report is in,
- *   every line of the task has been delivered. A task that logs nothing costs
- *   one message each way.
+ * - `LogMessage`s (one per `ctx.log` call) and then one report come back on
+ *   the same port: they arrive in order, so once the report is in, every
+ *   line of the task has been delivered. A task that logs nothing costs one
+ *   message each way. The report of a function that returned nothing (most
+ *   do) is its key alone (`ReturnedNothing`): an object costs the main thread
+ *   about 2 µs more to receive, a tenth of a no-op task's round trip.
  */
 
 export interface ThreadSetup {
@@ -56,7 +58,10 @@ export interface ReportMessage {
   readonly outcome: FunctionOutcome;
 }
 
-export type ThreadMessage = LogMessage | ReportMessage;
+/** The function returned undefined: the report is its key alone. */
+export type ReturnedNothing = number;
+
+export type ThreadMessage = LogMessage | ReportMessage | ReturnedNothing;
 
 type Fields = Record<string, unknown>;
 
@@ -98,6 +103,7 @@ function isOutcome(value: unknown): value is FunctionOutcome {
 }
 
 export function isThreadMessage(value: unknown): value is ThreadMessage {
+  if (isKey(value)) return true;
   if (!isRecord(value) || !isKey(value['key'])) return false;
   if (value['kind'] === 'log') return typeof value['text'] === 'string';
   return value['kind'] === 'report' && isOutcome(value['outcome']);

@@ -35,6 +35,7 @@ const threadFile = new URL('./function-thread.js', import.meta.url);
 const keyLimit = 2 ** 31;
 
 const killedOutcome: TaskOutcome = { ok: false, error: 'killed' };
+const nothingReturned: TaskOutcome = { ok: true, result: undefined };
 const closedOutcome: TaskOutcome = { ok: false, error: "the task's thread failed: the function processor was closed" };
 
 /** The main thread's side of one task. */
@@ -126,16 +127,17 @@ class PoolThread {
 
   private received(message: ThreadMessage): void {
     const task = this.running;
+    const returnedNothing = typeof message === 'number';
     // A message of a task that has ended (killed meanwhile) is dropped.
-    if (task?.key !== message.key) return;
-    if (message.kind === 'log') {
+    if (task?.key !== (returnedNothing ? message : message.key)) return;
+    if (!returnedNothing && message.kind === 'log') {
       task.onLog(message.text);
       return;
     }
     this.running = undefined;
     this.worker.unref();
     this.pool.idle(this);
-    task.end(message.outcome);
+    task.end(returnedNothing ? nothingReturned : message.outcome);
   }
 
   /** An error thrown outside the task's promise (a timer's): the thread exits after it. */

@@ -20,6 +20,7 @@ import {
   type FunctionOutcome,
   type LogMessage,
   type ReportMessage,
+  type ReturnedNothing,
   type RunMessage,
 } from './function-messages.js';
 
@@ -102,6 +103,10 @@ function format(args: readonly unknown[]): string {
  * before anything is sent: the task fails instead, and the thread goes on.
  */
 function report(key: number, outcome: FunctionOutcome): void {
+  if (outcome.ok && outcome.result === undefined) {
+    port.postMessage(key satisfies ReturnedNothing);
+    return;
+  }
   try {
     port.postMessage({ kind: 'report', key, outcome } satisfies ReportMessage);
   } catch (err) {
