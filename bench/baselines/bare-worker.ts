@@ -29,7 +29,8 @@ if (!isMainThread) {
   const task = ((await import(String(workerData))) as { default: (kwargs: unknown) => unknown }).default;
   const port = parentPort;
   port?.on('message', (kwargsJson: string) => {
-    void Promise.resolve(task(JSON.parse(kwargsJson))).then((result) => port.postMessage({ ok: true, result }));
+    // As jobq's threads do: a function that returns nothing is reported by a number alone.
+    void Promise.resolve(task(JSON.parse(kwargsJson))).then((result) => port.postMessage(result === undefined ? 0 : { ok: true, result }));
   });
 } else {
   const [queue, threadCount] = process.argv.slice(2);

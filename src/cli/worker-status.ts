@@ -1,7 +1,7 @@
 /**
  * The worker's output on the command line: its log lines and the tasks'
- * stderr on stderr, the tasks' stdout on stdout, each written once per
- * event-loop turn. On a terminal (SPEC §9) a status line (running, succeeded,
+ * stderr on stderr, the tasks' stdout on stdout, each written in batches
+ * (held-writes.ts). On a terminal (SPEC §9) a status line (running, succeeded,
  * failed, rate, and done / total with an ETA once the queue's size is known)
  * stays on the last line below them: every write clears it,
  * writes, and draws it again, so nothing is lost and nothing overlaps. Off a
