@@ -47,23 +47,23 @@ if (!isMainThread) {
   // As jobq's write batch: deletes wait up to 2 ms (or 64 of them) to share a commit, and a lease commits them with it.
   const deletes: Leased[] = [];
   let held: NodeJS.Timeout | undefined;
-  const commitDeletes = (): void => {
+  /** The deletes waiting for a commit, which is no longer scheduled. */
+  const takeDeletes = (): Leased[] => {
     clearTimeout(held);
     held = undefined;
-    deleteAll.immediate(deletes.splice(0));
+    return deletes.splice(0);
   };
+  const commitDeletes = (): void => deleteAll.immediate(takeDeletes());
   const settle = (row: Leased): void => {
     deletes.push(row);
-    if (deletes.length >= 64) setImmediate(commitDeletes);
+    if (deletes.length === 64) setImmediate(commitDeletes);
     else held ??= setTimeout(commitDeletes, 2);
   };
   const buffered: Leased[] = [];
   const leaseMore = (): number => {
     const now = Date.now();
-    clearTimeout(held);
-    held = undefined;
     const rows = db.transaction(() => {
-      deleteAll(deletes.splice(0));
+      deleteAll(takeDeletes());
       const read = leaseRead.all(queue, now, 64);
       const token = randomUUID();
       leaseMark.run(token, now + 60_000, queue, now, 64);

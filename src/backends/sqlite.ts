@@ -162,7 +162,8 @@ class SqliteBackend implements Backend {
     this.pushStatements = new SqlitePushStatements(db);
     this.statements = {
       insert: db.prepare('INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?, ?, ?, ?)'),
-      leaseRead: db.prepare<[string, number, number], StoredRow>(hotPathSql.leaseRead),
+      // A lease's first statement, and all of a peek.
+      visible: db.prepare<[string, number, number], StoredRow>(hotPathSql.leaseRead),
       leaseMark: db.prepare<[string, number, string, number, number]>(hotPathSql.leaseMark),
       bodyBytes: db.prepare<[number], { body: Buffer }>('SELECT CAST(body AS BLOB) AS body FROM messages WHERE id = ?'),
       extend: db.prepare('UPDATE messages SET visible_at = ? WHERE id = ? AND token = ?'),
@@ -170,7 +171,6 @@ class SqliteBackend implements Backend {
       release: db.prepare(
         'UPDATE messages SET visible_at = ?, token = NULL, deliveries = 0, body = coalesce(?, body) WHERE id = ? AND token = ?',
       ),
-      peek: db.prepare<[string, number, number], StoredRow>(hotPathSql.leaseRead),
       size: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE queue = ?'),
       clear: db.prepare('DELETE FROM messages WHERE queue = ?'),
       putResult: db.prepare('INSERT OR REPLACE INTO results (queue, task_id, body, created_at) VALUES (?, ?, ?, ?)'),
@@ -298,26 +298,24 @@ class SqliteQueue implements QueueStore {
   }
 
   async lease(max: number, visibilityMs: number): Promise<Lease[]> {
-    const { rows, token } = await this.writeStatement(() => {
+    const token = randomUUID();
+    const rows = await this.writeStatement(() => {
       const now = Date.now();
-      const batchToken = randomUUID();
-      const read = this.sql.leaseRead.all(this.name, now, max);
-      if (read.length > 0) this.sql.leaseMark.run(batchToken, now + visibilityMs, this.name, now, max);
-      return { rows: read, token: batchToken };
+      const read = this.sql.visible.all(this.name, now, max);
+      if (read.length > 0) this.sql.leaseMark.run(token, now + visibilityMs, this.name, now, max);
+      return read;
     });
     rows.sort((a, b) => a.id - b.id);
     return rows.map((row) => ({
       messageId: String(row.id),
       token: `${token}.${row.id}`,
-      ...this.body(row),
+      ...readBody(row, this.bytesOf),
       deliveries: row.deliveries + 1,
     }));
   }
 
-  /** A row's body, read again as bytes when it may not be UTF-8. */
-  private body(row: StoredRow): { body: string; bodyError?: string } {
-    return readBody(row, (id) => this.sql.bodyBytes.get(id)?.body);
-  }
+  /** A message's body as bytes, for `readBody` (made once: it is passed for every leased row). */
+  private readonly bytesOf = (id: number): Buffer | undefined => this.sql.bodyBytes.get(id)?.body;
 
   /** A settlement or an extension of `lease`. */
   private settle(lease: Lease, action: string, run: () => { changes: number }): Promise<void> {
@@ -346,8 +344,9 @@ class SqliteQueue implements QueueStore {
   }
 
   async peek(max: number): Promise<PeekedMessage[]> {
-    const rows = this.read(() => this.sql.peek.all(this.name, Date.now(), max));
-    return rows.map((row) => ({ messageId: String(row.id), ...this.read(() => this.body(row)), deliveries: row.deliveries }));
+    return this.read(() =>
+      this.sql.visible.all(this.name, Date.now(), max).map((row) => ({ messageId: String(row.id), ...readBody(row, this.bytesOf), deliveries: row.deliveries })),
+    );
   }
 
   async size(): Promise<number> {
