@@ -84,7 +84,7 @@ export class TaskExecution {
   /** The stop that cancelled the task, for its history record. */
   private stoppedBy: string | null = null;
   /** The heartbeat's stop, once asked for: the task's end and its settlement both wait for it. */
-  private heartbeatStopped: Promise<Lease> | undefined;
+  private heartbeatStopped: Lease | Promise<Lease> | undefined;
   /** Resolves with the settlement once it is chosen (before it is written). */
   readonly decided: Promise<Settlement>;
   private decide!: (settlement: Settlement) => void;
@@ -145,7 +145,8 @@ export class TaskExecution {
     this.over = true;
     this.context.active.delete(this);
     if (this.killTimer) clearTimeout(this.killTimer);
-    await this.stopHeartbeat();
+    const stopped = this.stopHeartbeat();
+    if (stopped instanceof Promise) await stopped;
     if (this.keeper?.isLost) return this.leaseLost(outcome);
     if (this.cancelled && outcome.endedBeforeStop !== true) {
       this.event('info', { event: 'task_canceled', ...this.endFields(outcome) }, `task ${task.id} was stopped and goes back to the queue`);
@@ -199,9 +200,12 @@ export class TaskExecution {
     return task ? `task ${task.id}` : `message ${lease.messageId}`;
   }
 
-  /** Stops the heartbeat (once); resolves with the newest lease once no extension is in flight. */
-  private stopHeartbeat(): Promise<Lease> {
-    this.heartbeatStopped ??= this.keeper?.stop() ?? Promise.resolve(this.leased.lease);
+  /**
+   * Stops the heartbeat (once); the newest lease, at once when no extension
+   * is in flight (most tasks end before their first), else once it is done.
+   */
+  private stopHeartbeat(): Lease | Promise<Lease> {
+    this.heartbeatStopped ??= this.keeper ? (this.keeper.stopNow() ?? this.keeper.stop()) : this.leased.lease;
     return this.heartbeatStopped;
   }
 
@@ -320,7 +324,8 @@ export class TaskExecution {
   private async settle(call: (lease: Lease) => Promise<void>, settlement: Settlement): Promise<Settlement> {
     this.decide(settlement);
     try {
-      await call(await this.stopHeartbeat());
+      const latest = this.stopHeartbeat();
+      await call(latest instanceof Promise ? await latest : latest);
       return settlement;
     } catch (err) {
       if (isPermanentBackendError(err)) {

@@ -108,14 +108,20 @@ export class LeaseBuffer {
     return this.taken + this.waiters.length;
   }
 
-  /** A lease for one slot, or undefined when no message was visible (or maxTasks are taken). */
-  next(): Promise<HeldLease | undefined> {
+  /** A buffered lease for one slot at once, when no slot waits before it; else undefined (then `next`). */
+  take(): HeldLease | undefined {
     const held = this.waiters.length === 0 ? this.buffered.shift() : undefined;
     if (held) {
       this.taken += 1;
       this.refill();
-      return Promise.resolve(held);
     }
+    return held;
+  }
+
+  /** A lease for one slot, or undefined when no message was visible (or maxTasks are taken). */
+  next(): Promise<HeldLease | undefined> {
+    const held = this.take();
+    if (held) return Promise.resolve(held);
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.refill();

@@ -31,7 +31,12 @@ export class LeaseKeeper {
 
   start(): this {
     this.timer = setInterval(() => {
-      this.inFlight = this.inFlight.then(() => this.beat());
+      const extension = this.inFlight.then(() => this.beat());
+      this.inFlight = extension;
+      // The last extension done: none is in flight (stopNow can answer at once).
+      void extension.then(() => {
+        if (this.inFlight === extension) this.inFlight = noneInFlight;
+      });
     }, Math.max(500, Math.floor(this.visibilityMs / 2)));
     this.timer.unref();
     return this;
@@ -48,9 +53,14 @@ export class LeaseKeeper {
 
   /** Stops beating; resolves with the newest lease once no extension is in flight. */
   stop(): Promise<Lease> {
+    return this.stopNow() !== undefined ? Promise.resolve(this.lease) : this.inFlight.then(() => this.lease);
+  }
+
+  /** Stops beating; the newest lease at once when no extension is in flight, else undefined (`stop()` waits for it). */
+  stopNow(): Lease | undefined {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    return this.inFlight.then(() => this.lease);
+    return this.inFlight === noneInFlight ? this.lease : undefined;
   }
 
   private async beat(): Promise<void> {

@@ -39,6 +39,8 @@ export interface Job {
 
 /** What the loop is given. */
 export interface LoopParts {
+  /** The next job at once, when one is leased ahead (no storage call); undefined: ask `lease()`. */
+  leaseReady(): Job | undefined;
   /** The next job for a slot; undefined when no task is visible now. Rejects when the queue cannot be reached. */
   lease(): Promise<Job | undefined>;
   /** Whether a slot that found no visible task should end (the idle policy). */
@@ -147,8 +149,9 @@ export class WorkerLoop {
     const settling: Promise<void>[] = [];
     let idleMs = firstIdlePollMs;
     try {
-      while ((await this.broker.whenRunnable()) && this.parts.mayLeaseMore()) {
-        const job = await this.nextJob(idleMs);
+      // The common case (running, a lease waiting ahead) takes no await: the per-task path is the worker's hot path.
+      while ((this.broker.phase === 'running' || (await this.broker.whenRunnable())) && this.parts.mayLeaseMore()) {
+        const job = this.parts.leaseReady() ?? (await this.nextJob(idleMs));
         if (job === 'drained') return;
         if (job === undefined) {
           // Tasks are leased elsewhere (or the backend failed): they may come back.

@@ -61,6 +61,10 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
       return leases.bufferedCount;
     },
     running: () => active.list(),
+    leaseReady(): Job | undefined {
+      const held = leases.take();
+      return held && new TaskExecution(held, context);
+    },
     async lease(): Promise<Job | undefined> {
       const held = await leases.next();
       return held && new TaskExecution(held, context);

@@ -91,7 +91,7 @@ class FunctionTask implements RunningTask {
 /** One thread and the task it runs. */
 class PoolThread {
   private readonly worker: Worker;
-  running: FunctionTask | undefined;
+  private task: FunctionTask | undefined;
   /** Terminated on purpose (a kill, the pool's close): its exit is no failure. */
   retired = false;
 
@@ -100,6 +100,7 @@ class PoolThread {
     private readonly pool: FunctionPool,
   ) {
     this.worker = new Worker(threadFile, { workerData: options.setup, env: options.env });
+    // Never keeps the process alive by itself: the pool does while a task runs.
     this.worker.unref();
     this.worker.on('message', (message: unknown) => {
       if (isThreadMessage(message)) this.received(message);
@@ -112,10 +113,19 @@ class PoolThread {
     this.worker.postMessage(message);
   }
 
+  /** The task it runs; the pool counts the busy threads as this changes. */
+  get running(): FunctionTask | undefined {
+    return this.task;
+  }
+
+  set running(task: FunctionTask | undefined) {
+    if ((task === undefined) !== (this.task === undefined)) this.pool.busy(task === undefined ? -1 : 1);
+    this.task = task;
+  }
+
   run(task: FunctionTask): void {
     this.running = task;
     task.thread = this;
-    this.worker.ref();
     const { key, context } = task;
     this.post({ kind: 'run', key, taskId: context.task.id, kwargsJson: context.task.kwargsJson, stopped: task.stopRequested });
   }
@@ -135,7 +145,6 @@ class PoolThread {
       return;
     }
     this.running = undefined;
-    this.worker.unref();
     this.pool.idle(this);
     task.end(returnedNothing ? nothingReturned : message.outcome);
   }
@@ -163,6 +172,9 @@ export class FunctionPool {
   private readonly queued: FunctionTask[] = [];
   private nextKey = 0;
   private closing: Promise<void> | undefined;
+  /** Threads running a task, and what keeps the process alive while there are any. */
+  private busyThreads = 0;
+  private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PoolOptions) {
     for (let i = 0; i < options.threads; i += 1) this.add();
@@ -179,6 +191,20 @@ export class FunctionPool {
     if (thread) thread.run(task);
     else this.queued.push(task);
     return task;
+  }
+
+  /**
+   * A thread took a task (1) or is done with it (-1). One timer keeps the
+   * process alive while any thread is busy: a ref and an unref of the
+   * thread for every task cost the main thread more.
+   */
+  busy(change: 1 | -1): void {
+    this.busyThreads += change;
+    if (this.busyThreads > 0) this.keepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
+    else {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
   }
 
   warn(message: string): void {
