@@ -29,6 +29,8 @@ export class FleetRecords {
   private readonly historyStore: HistoryStore | undefined;
   private readonly rowStore: WorkerRowStore | undefined;
   private readonly listeners = new Set<FleetErrorListener>();
+  /** The promise of the last `record`, whose failure is listened for already. */
+  private lastRecorded: Promise<void> | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -54,9 +56,16 @@ export class FleetRecords {
     return () => this.listeners.delete(listener);
   }
 
-  /** Records a finished attempt (where the backend keeps history); never throws. */
+  /**
+   * Records a finished attempt (where the backend keeps history); never throws.
+   * The attempts written together share one promise (AttemptGatherer): its
+   * failure is heard once, not once per attempt.
+   */
   record(attempt: AttemptRecord): void {
-    this.historyStore?.record([attempt]).catch((err: unknown) => this.failed(err, 'history'));
+    const written = this.historyStore?.record([attempt]);
+    if (written === undefined || written === this.lastRecorded) return;
+    this.lastRecorded = written;
+    written.catch((err: unknown) => this.failed(err, 'history'));
   }
 
   /** Writes the attempts a remote backend buffers; failures go to the error listeners. */

@@ -170,12 +170,21 @@ export class JobQueue {
     return this.store.extend(lease, visibilityMs);
   }
 
-  /** A task succeeded: its result is kept for a producer that waits, then the message is deleted. */
-  async succeed(lease: Lease, task: Task, result: unknown, attempt?: AttemptRecord): Promise<void> {
-    await this.putResult(task, { ok: true, result: result ?? null });
+  /**
+   * A task succeeded: its result is kept for a producer that waits, then the
+   * message is deleted. (Not an async function: most tasks want no reply, and
+   * this is every task's settlement.)
+   */
+  succeed(lease: Lease, task: Task, result: unknown, attempt?: AttemptRecord): Promise<void> {
+    const kept = this.putResult(task, { ok: true, result: result ?? null });
+    return kept ? kept.then(() => this.complete(lease, attempt)) : this.complete(lease, attempt);
+  }
+
+  /** Deletes a settled message and records its attempt in the same turn; resolves once the delete is done. */
+  private complete(lease: Lease, attempt: AttemptRecord | undefined): Promise<void> {
     const completed = this.store.complete(lease);
     if (attempt) this.fleet.record(attempt);
-    await completed;
+    return completed;
   }
 
   /** A failed task with retries left goes back at once with one retry fewer, same id. */
@@ -201,9 +210,7 @@ export class JobQueue {
     await this.deadLetters.push([deadLetterBody(this.name, lease, task, details, this.backend.capabilities.maxMessageBytes)]);
     // The result before the delete (as on success): if it fails, the message reappears instead of vanishing unanswered.
     if (task) await this.putResult(task, { ok: false, error: details.error.split('\n')[0] ?? details.error });
-    const completed = this.store.complete(lease);
-    if (attempt) this.fleet.record(attempt);
-    await completed;
+    await this.complete(lease, attempt);
   }
 
   /**
@@ -249,16 +256,16 @@ export class JobQueue {
     return this.store.clear();
   }
 
-  /** Keeps the outcome of a task that asked for a reply, where the backend keeps results. */
-  private async putResult(task: Task, outcome: TaskResult): Promise<void> {
-    if (!task.replyRequested || !this.store.putResult) return;
+  /** Keeps the outcome of a task that asked for a reply, where the backend keeps results; undefined: nothing to keep. */
+  private putResult(task: Task, outcome: TaskResult): Promise<void> | undefined {
+    if (!task.replyRequested || !this.store.putResult) return undefined;
     let body: string;
     try {
       body = JSON.stringify({ id: task.id, ...outcome });
     } catch (err) {
       body = JSON.stringify({ id: task.id, ok: outcome.ok, error: `the result is not JSON: ${errorMessage(err)}` });
     }
-    await this.store.putResult(task.id, body);
+    return this.store.putResult(task.id, body);
   }
 
   /** Refuses, before anything is pushed, to wait for results on a backend that does not keep them. */

@@ -120,13 +120,12 @@ export class TaskExecution {
     this.running?.kill();
   }
 
-  async execute(): Promise<Settlement> {
-    try {
-      return await this.runAndSettle();
-    } finally {
-      // Only an unexpected throw gets here undecided: the slot must not wait for ever.
+  execute(): Promise<Settlement> {
+    // Every way through decides, but an unexpected throw: the slot must not wait for ever.
+    return this.runAndSettle().catch((err: unknown) => {
       this.decide('unsettled');
-    }
+      throw err;
+    });
   }
 
   private async runAndSettle(): Promise<Settlement> {
