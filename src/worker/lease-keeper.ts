@@ -34,9 +34,10 @@ export class LeaseKeeper {
       const extension = this.inFlight.then(() => this.beat());
       this.inFlight = extension;
       // The last extension done: none is in flight (stopNow can answer at once).
-      void extension.then(() => {
+      const done = (): void => {
         if (this.inFlight === extension) this.inFlight = noneInFlight;
-      });
+      };
+      void extension.then(done, done);
     }, Math.max(500, Math.floor(this.visibilityMs / 2)));
     this.timer.unref();
     return this;

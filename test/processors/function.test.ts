@@ -252,6 +252,21 @@ describe('function processor', () => {
     assert.equal(output.trim(), 'succeeded 5000');
   });
 
+  it('lets the process exit once closed while its threads run tasks', async () => {
+    const child = spawn(process.execPath, [path.join(fixtures, 'close-while-running.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, null, `the process did not exit by itself: ${output}`);
+    assert.equal(code, 0, output);
+    const closed = "the task's thread failed: the function processor was closed";
+    assert.deepEqual(output.trim().split('\n'), [closed, closed]);
+  });
+
   describe('refuses a bad module with a UsageError', () => {
     async function refusal(module: string): Promise<string> {
       const err: unknown = await createFunctionProcessor({ module, numWorkers: 1 }).then(

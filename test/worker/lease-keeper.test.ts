@@ -128,4 +128,24 @@ describe('lease keeper', () => {
     assert.equal(stopped, extended, 'the newest lease, from the extension');
     await queue.close();
   });
+
+  it('stopNow() answers at once only when no extension is in flight, with the newest lease', async () => {
+    const { queue, message } = await leased();
+    let unblock: (() => void) | undefined;
+    let extended: Lease | undefined;
+    const extend = async (lease: Lease, ms: number): Promise<Lease> => {
+      await new Promise<void>((resolve) => (unblock = resolve));
+      extended = { ...(await queue.extend(lease, ms)), token: lease.token };
+      return extended;
+    };
+    const inFlight = new LeaseKeeper(message.lease, extend, VISIBILITY_MS, silentLogger()).start();
+    await waitFor(() => unblock !== undefined, { message: () => 'no beat began' });
+    assert.equal(inFlight.stopNow(), undefined, 'an extension is in flight: stop() must wait for it');
+    unblock?.();
+    await waitFor(() => inFlight.stopNow() !== undefined, { message: () => 'the finished extension still counts as in flight' });
+    assert.equal(inFlight.stopNow(), extended, 'the newest lease, from the extension');
+    const idle = new LeaseKeeper(message.lease, extend, VISIBILITY_MS, silentLogger()).start();
+    assert.equal(idle.stopNow(), message.lease, 'no beat yet: the lease it was given');
+    await queue.close();
+  });
 });

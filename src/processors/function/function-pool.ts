@@ -244,6 +244,8 @@ export class FunctionPool {
     this.closing ??= Promise.all(
       this.threads.map(async (thread) => {
         const task = thread.running;
+        // Retired, it keeps the process alive no longer.
+        thread.running = undefined;
         await thread.retire();
         task?.end(closedOutcome);
       }),
