@@ -108,44 +108,42 @@ describe('lease keeper', () => {
     await queue.close();
   });
 
-  it('stop() waits for the extension in flight and returns the lease it gave', async () => {
-    const { queue, message } = await leased();
+  /** A keeper whose first extension waits for `unblock()`; `extended()` is the lease that extension gave. */
+  async function keeperInFlight(queue: JobQueue, lease: Lease): Promise<{ keeper: LeaseKeeper; unblock: () => void; extended: () => Lease | undefined }> {
     let unblock: (() => void) | undefined;
     let extended: Lease | undefined;
-    const extend = async (lease: Lease, ms: number): Promise<Lease> => {
+    const extend = async (current: Lease, ms: number): Promise<Lease> => {
       await new Promise<void>((resolve) => (unblock = resolve));
-      extended = { ...(await queue.extend(lease, ms)), token: lease.token };
+      extended = { ...(await queue.extend(current, ms)), token: current.token };
       return extended;
     };
-    const keeper = new LeaseKeeper(message.lease, extend, VISIBILITY_MS, silentLogger()).start();
+    const keeper = new LeaseKeeper(lease, extend, VISIBILITY_MS, silentLogger()).start();
     await waitFor(() => unblock !== undefined, { message: () => 'no beat began' });
+    return { keeper, unblock: () => unblock?.(), extended: () => extended };
+  }
+
+  it('stop() waits for the extension in flight and returns the lease it gave', async () => {
+    const { queue, message } = await leased();
+    const { keeper, unblock, extended } = await keeperInFlight(queue, message.lease);
     let stopped: Lease | undefined;
     const stopping = keeper.stop().then((lease) => (stopped = lease));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(stopped, undefined, 'stop() must wait for the extension in flight');
-    unblock?.();
+    unblock();
     await stopping;
-    assert.equal(stopped, extended, 'the newest lease, from the extension');
+    assert.equal(stopped, extended(), 'the newest lease, from the extension');
     await queue.close();
   });
 
   it('stopNow() answers at once only when no extension is in flight, with the newest lease', async () => {
     const { queue, message } = await leased();
-    let unblock: (() => void) | undefined;
-    let extended: Lease | undefined;
-    const extend = async (lease: Lease, ms: number): Promise<Lease> => {
-      await new Promise<void>((resolve) => (unblock = resolve));
-      extended = { ...(await queue.extend(lease, ms)), token: lease.token };
-      return extended;
-    };
-    const inFlight = new LeaseKeeper(message.lease, extend, VISIBILITY_MS, silentLogger()).start();
-    await waitFor(() => unblock !== undefined, { message: () => 'no beat began' });
-    assert.equal(inFlight.stopNow(), undefined, 'an extension is in flight: stop() must wait for it');
-    unblock?.();
-    await waitFor(() => inFlight.stopNow() !== undefined, { message: () => 'the finished extension still counts as in flight' });
-    assert.equal(inFlight.stopNow(), extended, 'the newest lease, from the extension');
-    const idle = new LeaseKeeper(message.lease, extend, VISIBILITY_MS, silentLogger()).start();
+    const idle = new LeaseKeeper(message.lease, (lease) => Promise.resolve(lease), VISIBILITY_MS, silentLogger()).start();
     assert.equal(idle.stopNow(), message.lease, 'no beat yet: the lease it was given');
+    const { keeper, unblock, extended } = await keeperInFlight(queue, message.lease);
+    assert.equal(keeper.stopNow(), undefined, 'an extension is in flight: stop() must wait for it');
+    unblock();
+    await waitFor(() => keeper.stopNow() !== undefined, { message: () => 'the finished extension still counts as in flight' });
+    assert.equal(keeper.stopNow(), extended(), 'the newest lease, from the extension');
     await queue.close();
   });
 });
