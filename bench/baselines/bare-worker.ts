@@ -66,7 +66,7 @@ if (!isMainThread) {
       deleteAll(takeDeletes());
       const read = leaseRead.all(queue, now, 64);
       const token = randomUUID();
-      leaseMark.run(token, now + 60_000, queue, now, 64);
+      if (read.length > 0) leaseMark.run(token, now + 60_000, queue, now, 64);
       for (const row of read) row.token = `${token}.${row.id}`;
       return read;
     }).immediate();

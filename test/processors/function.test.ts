@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { JobQueue, pushTasks, UsageError, Worker } from '../../src/index.js';
 import { createFunctionProcessor } from '../../src/processors/function/function.js';
 import type { Processor, RunningTask, TaskOutcome } from '../../src/processors/processor.js';
 import { createTask, type Kwargs, type Task } from '../../src/task/task.js';
+import { CliProcess } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -237,30 +237,23 @@ describe('function processor', () => {
     });
   });
 
+  /** Runs a fixture script as a process of its own; one still running after 60 s is SIGKILLed and fails the test. */
+  async function runFixture(file: string, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+    const run = new CliProcess(spawn(process.execPath, [path.join(fixtures, file), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const { code, signal } = await run.exitedWithin(60_000, () => `${file} did not exit by itself: ${run.output}`);
+    return { code, signal, output: run.output };
+  }
+
   it('keeps the process alive until every done has resolved', async () => {
     // 5,000 tasks on 4 threads caught a task whose `ended` message was still
     // in flight when piscina had already unref'd its thread (exit code 13).
-    const child = spawn(process.execPath, [path.join(fixtures, 'await-tasks.js'), '5000', '4'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, output } = await runFixture('await-tasks.js', '5000', '4');
     assert.equal(code, 0, output);
     assert.equal(output.trim(), 'succeeded 5000');
   });
 
   it('lets the process exit once closed while its threads run tasks', async () => {
-    const child = spawn(process.execPath, [path.join(fixtures, 'close-while-running.js')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    const { code, signal, output } = await runFixture('close-while-running.js');
     assert.equal(signal, null, `the process did not exit by itself: ${output}`);
     assert.equal(code, 0, output);
     const closed = "the task's thread failed: the function processor was closed";
