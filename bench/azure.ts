@@ -4,7 +4,9 @@
  * - no-op function tasks at -n 4, straight to Azurite and through a proxy
  *   that adds 10 ms each way (a VM and a storage account in its region),
  *   against the SDK alone on the same link (baselines/azure-drain.ts: 4 loops
- *   that receive 32 and delete them);
+ *   that receive 32 and delete them), and against the SDK alone also writing
+ *   the history's table entities for each task (the floor of a worker that
+ *   keeps the history, as jobq does by default);
  * - `sleep 0.05` shell tasks through the proxy at -n 4 and -n 16, against the
  *   ideal n / 0.05 s (slots that never wait on storage), and at -n 16 against
  *   the same on local/ (the same process creation, no storage round trips:
@@ -44,6 +46,7 @@ const functionWorker = worker(4, '--proc', noopTask);
 /** Without the history and the two log lines per task: the worker loop and the storage alone. */
 const bareFunctionWorker = worker(4, '--proc', noopTask, '--no-history', '-q');
 const drain = baseline('azure-drain.js', 'bench', '4');
+const drainWithHistory = baseline('azure-drain.js', 'bench', '4', 'history');
 
 const azurite = await startAzurite();
 /** Both services behind the proxy: the worker's history and worker rows go to the table service. */
@@ -83,9 +86,11 @@ try {
   await interleaved(options.rounds, [
     () => onAzure('functions', inputs.functions, options.functions, functionWorker, direct),
     () => onAzure('functions-floor', inputs.functions, options.functions, drain, direct),
+    () => onAzure('functions-floor-history', inputs.functions, options.functions, drainWithHistory, direct),
     () => onAzure('functions-bare', inputs.functions, options.functions, bareFunctionWorker, direct),
     () => onAzure('functions-proxy', inputs.functions, options.functions, functionWorker, viaProxy),
     () => onAzure('functions-proxy-floor', inputs.functions, options.functions, drain, viaProxy),
+    () => onAzure('functions-proxy-floor-history', inputs.functions, options.functions, drainWithHistory, viaProxy),
     () => onAzure('sleep-4', inputs.sleeps, options.sleeps, worker(4), viaProxy),
     () => onAzure('sleep-16', inputs.sleeps, options.sleeps, worker(16), viaProxy),
     () => onAzure('sleep-16-direct', inputs.sleeps, options.sleeps, worker(16), direct),
@@ -105,7 +110,7 @@ const ideal = (n: number): Figure =>
 const proxied = `(${latencyMs} ms proxy)`;
 /** Where each run's CPU went, per task: jobq (or the floor) with the shells it ran, and Azurite beside it. */
 function cpuFigures(): Figure[] {
-  const onAzurite = ['functions', 'functions-floor', 'functions-bare', 'functions-proxy', 'functions-proxy-floor', 'sleep-4', 'sleep-16', 'sleep-16-direct', 'true-azurite'];
+  const onAzurite = ['functions', 'functions-floor', 'functions-floor-history', 'functions-bare', 'functions-proxy', 'functions-proxy-floor', 'functions-proxy-floor-history', 'sleep-4', 'sleep-16', 'sleep-16-direct', 'true-azurite'];
   const cpu = (key: string, of: string) => figure({ key, label: `  CPU: ${of}`, command: 'the same runs', unit: 'ms CPU/task', samples: samples.get(key) });
   return [
     ...onAzurite.flatMap((key) => [cpu(`${key}-cpu`, `${key}: jobq or the floor, with its shells`), cpu(`${key}-azurite-cpu`, `${key}: Azurite`)]),
@@ -115,9 +120,23 @@ function cpuFigures(): Figure[] {
 const figures = [
   figure({ key: 'functions', label: 'jobq -n 4 --proc noop (Azurite)', command: line(functionWorker), unit: 'tasks/s', samples: samples.get('functions') }),
   figure({ key: 'functions-floor', label: 'SDK alone: 4 x (receive 32, delete) (Azurite)', command: line(drain), unit: 'tasks/s', samples: samples.get('functions-floor') }),
+  figure({
+    key: 'functions-floor-history',
+    label: 'SDK alone, writing the history entities too (Azurite)',
+    command: line(drainWithHistory),
+    unit: 'tasks/s',
+    samples: samples.get('functions-floor-history'),
+  }),
   figure({ key: 'functions-bare', label: 'jobq -n 4 --proc noop --no-history -q (Azurite)', command: line(bareFunctionWorker), unit: 'tasks/s', samples: samples.get('functions-bare') }),
   figure({ key: 'functions-proxy', label: `jobq -n 4 --proc noop ${proxied}`, command: line(functionWorker), unit: 'tasks/s', samples: samples.get('functions-proxy') }),
   figure({ key: 'functions-proxy-floor', label: `SDK alone ${proxied}`, command: line(drain), unit: 'tasks/s', samples: samples.get('functions-proxy-floor') }),
+  figure({
+    key: 'functions-proxy-floor-history',
+    label: `SDK alone, writing the history entities too ${proxied}`,
+    command: line(drainWithHistory),
+    unit: 'tasks/s',
+    samples: samples.get('functions-proxy-floor-history'),
+  }),
   figure({ key: 'sleep-4', label: `jobq -n 4 \`sleep ${sleepS}\` ${proxied}`, command: line(worker(4)), unit: 'tasks/s', samples: samples.get('sleep-4') }),
   ideal(4),
   figure({ key: 'sleep-16', label: `jobq -n 16 \`sleep ${sleepS}\` ${proxied}`, command: line(worker(16)), unit: 'tasks/s', samples: samples.get('sleep-16') }),
@@ -129,9 +148,11 @@ const figures = [
   ...cpuFigures(),
 ];
 const all = [
-  ...ratios(figures, 'functions', ['functions-floor']),
+  ...ratios(figures, 'functions', ['functions-floor', 'functions-floor-history']),
+  ...ratios(figures, 'functions-floor-history', ['functions-floor']),
   ...ratios(figures, 'functions-bare', ['functions-floor']),
-  ...ratios(figures, 'functions-proxy', ['functions-proxy-floor']),
+  ...ratios(figures, 'functions-proxy', ['functions-proxy-floor', 'functions-proxy-floor-history']),
+  ...ratios(figures, 'functions-proxy-floor-history', ['functions-proxy-floor']),
   ...ratios(figures, 'sleep-4', ['sleep-4-ideal']),
   ...ratios(figures, 'sleep-16', ['sleep-16-ideal', 'sleep-16-direct', 'sleep-16-local']),
   ...ratios(figures, 'true-azurite', ['true-local']),

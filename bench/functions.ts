@@ -4,8 +4,10 @@
  * -q, which skips the two log lines per task, and with -q --no-history),
  * against the floor: the same module straight through a piscina pool of 4
  * threads (no queue, no storage). Beside them, for where the time goes: the
- * queue alone (baselines/local-drain.js) and a bare worker doing jobq's SQL
- * and thread round trips and nothing else (baselines/bare-worker.js). The
+ * queue alone (baselines/local-drain.js), a bare worker doing jobq's SQL
+ * and thread round trips and nothing else (baselines/bare-worker.js), and
+ * the same bare worker inserting jobq's history row for each task: the
+ * floor of a worker that keeps the history, as jobq does by default. The
  * figure is tasks/s of the process that runs them, start-up included, and
  * its CPU per task; the targets are jobq's share of the pool in the same run.
  *
@@ -31,6 +33,7 @@ const worker = (...extra: string[]) => jobq('local/bench', 'worker', '-n', '4', 
 const piscina = baseline('piscina-noop.js', String(tasks), '4');
 const drain = baseline('local-drain.js', 'bench');
 const bareWorker = baseline('bare-worker.js', 'bench', '4');
+const bareWorkerHistory = baseline('bare-worker.js', 'bench', '4', 'history');
 
 /** Times `run`; adds its tasks/s under `key`, its CPU per task (µs) under `key-cpu`, its main thread's under `key-main`. */
 async function measure(key: string, run: readonly [string, string[]], env: NodeJS.ProcessEnv): Promise<void> {
@@ -58,6 +61,7 @@ try {
     () => measure('piscina', piscina, process.env),
     () => onPushedQueue('drain', drain),
     () => onPushedQueue('bare-worker', bareWorker),
+    () => onPushedQueue('bare-history', bareWorkerHistory),
   ]);
 } finally {
   scratch.cleanup();
@@ -72,6 +76,13 @@ const figures = [
   figure({ key: 'piscina', label: 'piscina, 4 threads, no queue', command: line(...piscina), unit: 'tasks/s', samples: samples.get('piscina') }),
   figure({ key: 'drain', label: 'the queue alone: lease 64, settle each', command: line(...drain), unit: 'tasks/s', samples: samples.get('drain') }),
   figure({ key: 'bare-worker', label: "a bare worker: jobq's SQL, 4 threads", command: line(...bareWorker), unit: 'tasks/s', samples: samples.get('bare-worker') }),
+  figure({
+    key: 'bare-history',
+    label: "the bare worker with jobq's history row per task",
+    command: line(...bareWorkerHistory),
+    unit: 'tasks/s',
+    samples: samples.get('bare-history'),
+  }),
   // Each run's CPU per task, of the whole process and of its main thread alone.
   ...(
     [
@@ -81,6 +92,7 @@ const figures = [
       ['piscina', 'piscina'],
       ['drain', 'the queue alone'],
       ['bare-worker', 'the bare worker'],
+      ['bare-history', 'the bare worker with history'],
     ] as const
   ).flatMap(([key, label]) => [
     figure({ key: `${key}-cpu`, label: `CPU: ${label}`, command: `the ${key} run`, unit: 'µs CPU/task', samples: samples.get(`${key}-cpu`) }),
@@ -93,8 +105,12 @@ const beside = [
   ...ratios(figures, 'jobq', ['bare-worker']),
   ...ratios(figures, 'jobq-bare', ['bare-worker']),
   ...ratios(figures, 'bare-worker', ['piscina']),
+  ...ratios(figures, 'bare-history', ['piscina']),
+  ...ratios(figures, 'jobq', ['bare-history']),
+  ...ratios(figures, 'jobq-quiet', ['bare-history']),
   ...ratios(figures, 'jobq-cpu', ['piscina-cpu', 'bare-worker-cpu']),
   ...ratios(figures, 'jobq-main', ['piscina-main', 'bare-worker-main']),
+  ...ratios(figures, 'jobq-quiet-main', ['bare-history-main']),
 ];
 /** Absolute rates move 4x between days on a shared machine: the targets are ratios to the pool in the same run. */
 const floorShare = 0.8;

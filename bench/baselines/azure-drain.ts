@@ -6,21 +6,79 @@
  * rate, what a worker of no-op tasks could reach. The connection string
  * comes from JOBQ_CONNECTION_STRING.
  *
- *   node dist/bench/baselines/azure-drain.js QUEUE LOOPS
+ * With `history`, it also writes what jobq's history writes for each
+ * succeeded task, with the table SDK alone: an attempt entity and a `done`
+ * row in the queue's fleet table, gathered for a second (or 100 tasks) and
+ * submitted as one transaction per partition, off the drain loops, as
+ * src/backends/azure-fleet.ts does. That is the floor of a worker that
+ * keeps the history.
+ *
+ *   node dist/bench/baselines/azure-drain.js QUEUE LOOPS [history]
  */
+import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
+import { hostname } from 'node:os';
+import { fleetTableName } from '../../src/backends/azure-fleet.js';
 
-const [name, loops] = process.argv.slice(2);
+const [name, loops, keep] = process.argv.slice(2);
 const connectionString = process.env['JOBQ_CONNECTION_STRING'];
 if (!name || !loops || !connectionString) {
-  throw new Error('usage: JOBQ_CONNECTION_STRING=… azure-drain.js QUEUE LOOPS');
+  throw new Error('usage: JOBQ_CONNECTION_STRING=… azure-drain.js QUEUE LOOPS [history]');
 }
+
+/** The succeeded tasks' history entities, written a batch at a time behind the drain. */
+class History {
+  private readonly table = TableClient.fromConnectionString(connectionString!, fleetTableName(name!), { allowInsecureConnection: true });
+  private readonly workerId = `floor-${process.pid}`;
+  private pending: Array<{ taskId: string; command: string; startedAt: number; endedAt: number }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+  private counter = 0;
+
+  async open(): Promise<void> {
+    await this.table.createTable();
+  }
+
+  record(body: string, startedAt: number): void {
+    const task = JSON.parse(body) as { id: string; kwargs: string };
+    this.pending.push({ taskId: task.id, command: task.kwargs, startedAt, endedAt: Date.now() });
+    if (this.pending.length >= 100) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), 1000);
+  }
+
+  flush(): Promise<unknown> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return this.writing;
+    // The keys as jobq's: the hour and the time inverted, so that the newest come first.
+    const partition = `a${String(99_999_999 - Math.floor(Date.now() / 3_600_000)).padStart(8, '0')}`;
+    const attempts: TransactionAction[] = batch.map((a) => {
+      this.counter += 1;
+      const rowKey = `${String(9_999_999_999_999 - a.endedAt).padStart(13, '0')}-${this.workerId}-${this.counter}`;
+      const entity = { partitionKey: partition, rowKey, taskId: a.taskId, kind: 'noop-task.js', command: a.command, workerId: this.workerId };
+      return ['create', { ...entity, host: hostname(), pid: process.pid, startedAt: a.startedAt, endedAt: a.endedAt, durationMs: 0.1, outcome: 'succeeded', exitCode: 0 }];
+    });
+    const done: TransactionAction[] = batch.map((a) => ['upsert', { partitionKey: 'done', rowKey: a.taskId, endedAt: a.endedAt }, 'Replace']);
+    this.writing = this.writing.then(async () => {
+      await this.table.submitTransaction(attempts);
+      await this.table.submitTransaction(done);
+    });
+    return this.writing;
+  }
+}
+
+const history = keep === 'history' ? new History() : undefined;
+await history?.open();
 const client = new QueueClient(connectionString, name);
 const loop = async (): Promise<void> => {
   for (;;) {
     const { receivedMessageItems } = await client.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
     if (receivedMessageItems.length === 0) return;
+    const startedAt = Date.now();
     await Promise.all(receivedMessageItems.map((item) => client.deleteMessage(item.messageId, item.popReceipt)));
+    for (const item of receivedMessageItems) history?.record(item.messageText, startedAt);
   }
 };
 await Promise.all(Array.from({ length: Number(loops) }, loop));
+await history?.flush();

@@ -8,8 +8,11 @@
  * message each way. No task
  * decoding beyond the kwargs, no heartbeats, history, logs or settlement
  * objects: what is left of jobq's per-task cost when its own code is taken out.
+ * With `history`, it also inserts each task's attempt row with jobq's own
+ * statement, gathered for 100 ms and committed with the deletes, as jobq's
+ * history is: the floor of a worker that keeps the history.
  *
- *   JOBQ_HOME=… node dist/bench/baselines/bare-worker.js QUEUE THREADS
+ *   JOBQ_HOME=… node dist/bench/baselines/bare-worker.js QUEUE THREADS [history]
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +20,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { hotPathSql } from '../../src/backends/sqlite.js';
+import { attemptInsertSql } from '../../src/backends/sqlite-fleet.js';
 import { noopTask } from '../lib/jobq.js';
 
 interface Leased {
@@ -24,6 +28,9 @@ interface Leased {
   body: string;
   token: string;
 }
+
+/** An attempt row's values, in the order of `attemptInsertSql`. */
+type AttemptValues = Array<string | number | null>;
 
 if (!isMainThread) {
   const task = ((await import(String(workerData))) as { default: (kwargs: unknown) => unknown }).default;
@@ -33,7 +40,7 @@ if (!isMainThread) {
     void Promise.resolve(task(JSON.parse(kwargsJson))).then((result) => port.postMessage(result === undefined ? 0 : { ok: true, result }));
   });
 } else {
-  const [queue, threadCount] = process.argv.slice(2);
+  const [queue, threadCount, keep] = process.argv.slice(2);
   const home = process.env['JOBQ_HOME'];
   if (!queue || !threadCount || !home) throw new Error('usage: JOBQ_HOME=… bare-worker.js QUEUE THREADS');
   const db = new Database(path.join(home, 'jobq.db'));
@@ -42,7 +49,23 @@ if (!isMainThread) {
   const leaseRead = db.prepare<[string, number, number], Leased>(hotPathSql.leaseRead);
   const leaseMark = db.prepare(hotPathSql.leaseMark);
   const complete = db.prepare(hotPathSql.complete);
-  const deleteAll = db.transaction((rows: Leased[]) => rows.forEach((row) => complete.run(row.id, row.token)));
+  const insertAttempt = db.prepare<AttemptValues>(attemptInsertSql);
+  /** Attempts gathered for 100 ms, then written with the next commit. */
+  const attempts: AttemptValues[] = [];
+  let attemptsDue = false;
+  const deleteAll = db.transaction((rows: Leased[]) => {
+    rows.forEach((row) => complete.run(row.id, row.token));
+    if (!attemptsDue) return;
+    attempts.splice(0).forEach((values) => insertAttempt.run(...values));
+    attemptsDue = false;
+  });
+  const worker = `bare-${process.pid}`;
+  const record = (id: string, kwargs: string, startedAt: number, durationMs: number): void => {
+    if (attempts.length === 0) setTimeout(() => (attemptsDue = true), 100);
+    // As jobq's row of a function task: its module as the kind, its kwargs as what ran.
+    const values = [queue, id, noopTask, kwargs, worker, 'host', process.pid, startedAt, Date.now(), durationMs, 'succeeded'];
+    attempts.push([...values, null, 0, null, null, null]);
+  };
 
   // As jobq's write batch: deletes wait up to 2 ms (or 64 of them) to share a commit, and a lease commits them with it.
   const deletes: Leased[] = [];
@@ -88,12 +111,16 @@ if (!isMainThread) {
   await Promise.all(
     threads.map(async (thread) => {
       for (let row = next(); row !== undefined; row = next()) {
-        const task = JSON.parse(row.body) as { kwargs: string };
+        const task = JSON.parse(row.body) as { kwargs: string; id: string };
+        const startedAt = Date.now();
+        const started = performance.now();
         await run(thread, task.kwargs);
+        if (keep === 'history') record(task.id, task.kwargs, startedAt, performance.now() - started);
         settle(row);
       }
     }),
   );
+  attemptsDue = true;
   commitDeletes();
   await Promise.all(threads.map((thread) => thread.terminate()));
   db.close();

@@ -115,7 +115,9 @@ export class FleetTable {
     const byPartition = new Map<string, TransactionAction[]>();
     for (const action of actions) {
       const key = String(action[1].partitionKey);
-      byPartition.set(key, [...(byPartition.get(key) ?? []), action]);
+      const group = byPartition.get(key);
+      if (group) group.push(action);
+      else byPartition.set(key, [action]);
     }
     for (const group of byPartition.values()) {
       for (let start = 0; start < group.length; start += maxTransaction) {

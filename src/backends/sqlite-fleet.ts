@@ -64,10 +64,13 @@ CREATE TABLE IF NOT EXISTS workers (
 const columns =
   'task_id, kind, command, worker_id, host, pid, started_at, ended_at, duration_ms, outcome, stop, exit_code, signal, error, output';
 
+/** An attempt's insert, exported for the bench's floor (`bench/baselines/bare-worker.ts`). */
+export const attemptInsertSql = `INSERT INTO attempts (queue, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 /** The statements of the fleet tables, prepared once per database. */
 function fleetStatements(db: Database.Database) {
   return {
-    insertAttempt: db.prepare(`INSERT INTO attempts (queue, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertAttempt: db.prepare(attemptInsertSql),
     countSince: db.prepare<[string, number], { outcome: string; n: number }>(
       'SELECT outcome, count(*) AS n FROM attempts WHERE queue = ? AND ended_at >= ? GROUP BY outcome',
     ),
