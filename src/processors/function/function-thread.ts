@@ -50,11 +50,9 @@ async function loadFunction(): Promise<TaskFunction> {
 
 /** The task function, imported once per thread. */
 const loaded = loadFunction();
-/** The function once imported: a task then calls it at once, with no await in between. */
-let imported: TaskFunction | undefined;
-// A task that comes before the import ends awaits `loaded` and reports its failure;
-// this only keeps an early rejection from counting as unhandled before the first task.
-loaded.then((fn) => (imported = fn), () => undefined);
+// Each task awaits `loaded` and reports its failure; this only keeps an early
+// rejection from counting as unhandled before the first task.
+loaded.catch(() => undefined);
 
 /**
  * A task's stop, as its ctx.signal. The AbortController is made only when the
@@ -117,8 +115,8 @@ function report(key: number, outcome: FunctionOutcome): void {
   }
 }
 
-/** Runs one task: its `log`s are posted before its report. Not an async function: most tasks end at once. */
-function run(message: RunMessage): void {
+/** Runs one task: its `log`s are posted before its report. */
+async function run(message: RunMessage): Promise<void> {
   const { key, taskId } = message;
   const stop = new TaskStop(message.stopped);
   const task = { key, stop };
@@ -134,42 +132,19 @@ function run(message: RunMessage): void {
       port.postMessage({ kind: 'log', key, text: format(args) } satisfies LogMessage);
     },
   };
-  if (imported) call(imported, message, ctx);
-  else loaded.then((fn) => call(fn, message, ctx), (err: unknown) => finish(key, failure(err)));
-}
-
-/** Calls the task function; reports at once what it returned, or once a promise it returned settles. */
-function call(fn: TaskFunction, message: RunMessage, ctx: FunctionTaskContext): void {
-  const { key } = message;
-  let returned: unknown;
-  let pending: boolean;
+  let outcome: FunctionOutcome;
   try {
-    returned = fn(JSON.parse(message.kwargsJson) as Record<string, unknown>, ctx);
-    // A promise (or any thenable) is awaited, as `await` would; anything else is the result.
-    pending = isThenable(returned);
+    const fn = await loaded;
+    const kwargs = JSON.parse(message.kwargsJson) as Record<string, unknown>;
+    outcome = { ok: true, result: await fn(kwargs, ctx) };
   } catch (err) {
-    finish(key, failure(err));
-    return;
+    outcome = failure(err);
   }
-  if (!pending) finish(key, { ok: true, result: returned });
-  else {
-    Promise.resolve(returned).then(
-      (result) => finish(key, { ok: true, result }),
-      (err: unknown) => finish(key, failure(err)),
-    );
-  }
-}
-
-function finish(key: number, outcome: FunctionOutcome): void {
   current = undefined;
   report(key, outcome);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
 port.on('message', (message: unknown) => {
-  if (isRunMessage(message)) run(message);
+  if (isRunMessage(message)) void run(message);
   else if (isStopMessage(message) && message.key === current?.key) current.stop.stop();
 });
