@@ -18,7 +18,7 @@
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { hostname } from 'node:os';
-import { fleetTableName } from '../../src/backends/azure-fleet.js';
+import { attemptKeys, fleetTableName } from '../../src/backends/azure-fleet.js';
 
 const [name, loops, keep] = process.argv.slice(2);
 const connectionString = process.env['JOBQ_CONNECTION_STRING'];
@@ -30,6 +30,7 @@ if (!name || !loops || !connectionString) {
 class History {
   private readonly table = TableClient.fromConnectionString(connectionString!, fleetTableName(name!), { allowInsecureConnection: true });
   private readonly workerId = `floor-${process.pid}`;
+  private readonly host = hostname();
   private pending: Array<{ taskId: string; command: string; startedAt: number; endedAt: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<unknown> = Promise.resolve();
@@ -51,13 +52,25 @@ class History {
     this.timer = undefined;
     const batch = this.pending.splice(0);
     if (batch.length === 0) return this.writing;
-    // The keys as jobq's: the hour and the time inverted, so that the newest come first.
-    const partition = `a${String(99_999_999 - Math.floor(Date.now() / 3_600_000)).padStart(8, '0')}`;
     const attempts: TransactionAction[] = batch.map((a) => {
       this.counter += 1;
-      const rowKey = `${String(9_999_999_999_999 - a.endedAt).padStart(13, '0')}-${this.workerId}-${this.counter}`;
-      const entity = { partitionKey: partition, rowKey, taskId: a.taskId, kind: 'noop-task.js', command: a.command, workerId: this.workerId };
-      return ['create', { ...entity, host: hostname(), pid: process.pid, startedAt: a.startedAt, endedAt: a.endedAt, durationMs: 0.1, outcome: 'succeeded', exitCode: 0 }];
+      return [
+        'create',
+        {
+          ...attemptKeys(a.endedAt, this.workerId, this.counter),
+          taskId: a.taskId,
+          kind: 'noop-task.js',
+          command: a.command,
+          workerId: this.workerId,
+          host: this.host,
+          pid: process.pid,
+          startedAt: a.startedAt,
+          endedAt: a.endedAt,
+          durationMs: a.endedAt - a.startedAt,
+          outcome: 'succeeded',
+          exitCode: 0,
+        },
+      ];
     });
     const done: TransactionAction[] = batch.map((a) => ['upsert', { partitionKey: 'done', rowKey: a.taskId, endedAt: a.endedAt }, 'Replace']);
     this.writing = this.writing.then(async () => {

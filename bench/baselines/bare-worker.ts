@@ -42,7 +42,7 @@ if (!isMainThread) {
 } else {
   const [queue, threadCount, keep] = process.argv.slice(2);
   const home = process.env['JOBQ_HOME'];
-  if (!queue || !threadCount || !home) throw new Error('usage: JOBQ_HOME=… bare-worker.js QUEUE THREADS');
+  if (!queue || !threadCount || !home) throw new Error('usage: JOBQ_HOME=… bare-worker.js QUEUE THREADS [history]');
   const db = new Database(path.join(home, 'jobq.db'));
   db.pragma('busy_timeout = 10000');
   db.pragma('synchronous = NORMAL');
@@ -63,8 +63,7 @@ if (!isMainThread) {
   const record = (id: string, kwargs: string, startedAt: number, durationMs: number): void => {
     if (attempts.length === 0) setTimeout(() => (attemptsDue = true), 100);
     // As jobq's row of a function task: its module as the kind, its kwargs as what ran.
-    const values = [queue, id, noopTask, kwargs, worker, 'host', process.pid, startedAt, Date.now(), durationMs, 'succeeded'];
-    attempts.push([...values, null, 0, null, null, null]);
+    attempts.push([queue, id, noopTask, kwargs, worker, 'host', process.pid, startedAt, Date.now(), durationMs, 'succeeded', null, 0, null, null, null]);
   };
 
   // As jobq's write batch: deletes wait up to 2 ms (or 64 of them) to share a commit, and a lease commits them with it.

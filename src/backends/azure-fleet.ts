@@ -46,6 +46,11 @@ const hourMs = 3_600_000;
 const invertHour = (ms: number): string => String(99_999_999 - Math.floor(ms / hourMs)).padStart(8, '0');
 const invertMs = (ms: number): string => String(9_999_999_999_999 - Math.floor(ms)).padStart(13, '0');
 const attemptPartition = (ms: number): string => `a${invertHour(ms)}`;
+
+/** An attempt entity's keys: its end's hour and time inverted (newest first), the worker and its counter to tell them apart. Exported for the bench's floor. */
+export function attemptKeys(endedAt: number, workerId: string, counter: number): { partitionKey: string; rowKey: string } {
+  return { partitionKey: attemptPartition(endedAt), rowKey: `${invertMs(endedAt)}-${workerId}-${counter}` };
+}
 const DONE = 'done';
 const WORKER = 'worker';
 const flushDelayMs = 1000;
@@ -227,8 +232,7 @@ export class AzureHistory implements HistoryStore {
     const { stop, exitCode, signal, error, output, ...rest } = a;
     this.counter += 1;
     return {
-      partitionKey: attemptPartition(a.endedAt),
-      rowKey: `${invertMs(a.endedAt)}-${a.workerId}-${this.counter}`,
+      ...attemptKeys(a.endedAt, a.workerId, this.counter),
       ...rest,
       // Azure stores no nulls: an absent property reads back as null.
       ...(stop !== null && { stop }),
