@@ -53,6 +53,9 @@ import { WorkerTelemetry } from './worker-telemetry.js';
 import { resolveLoopOptions, type LoopOptions, type ResolvedLoopOptions } from '../worker/options.js';
 import { queueParts, type QueueParts } from '../worker/queue-parts.js';
 
+/** The most tasks a processor may take ahead per slot (`Processor.takesAhead`). */
+const maxTakesAhead = 4;
+
 export interface WorkerOptions extends LoopOptions, StopSourceOptions, FleetOptions, MetricsOptions {
   /** Close the processor as part of the worker's close (default false: its owner closes it). */
   closeProcessor?: boolean;
@@ -138,13 +141,13 @@ export class Worker {
       options: this.options,
       isRunning: () => this.broker.phase === 'running',
       logger: this.logger,
-      output: options.taskOutput ? taskOutput(options.taskOutput, () => this.loop.runningCount > 1) : discardOutput,
+      output: options.taskOutput ? taskOutput(options.taskOutput, () => this.runningCount > 1) : discardOutput,
       describeWidth: integerOption(options.describeWidth ?? 500, 'describeWidth', 10),
       attempts: keepHistory || this.telemetry.wanted ? this.attemptRecorder(keepHistory) : undefined,
       events: this.telemetry.wanted ? this.telemetry.events : undefined,
     });
     this.loop = new WorkerLoop(this.parts, this.broker, {
-      numWorkers: this.options.numWorkers,
+      slots: this.options.numWorkers * (1 + integerOption(processor.takesAhead ?? 0, 'takesAhead', 0, maxTakesAhead)),
       maxConsecutiveFailures: this.options.maxConsecutiveFailures,
       maxIdlePollMs: this.options.maxIdlePollMs,
       logger: this.logger,
@@ -153,7 +156,7 @@ export class Worker {
 
   /** How many tasks run right now. */
   get runningCount(): number {
-    return this.loop.runningCount;
+    return this.parts.runningCount;
   }
 
   /** What the worker does now, as its live row says it. */
@@ -324,8 +327,8 @@ export class Worker {
       environment: this.options.environmentName,
       version: jobqVersion,
       slots: this.options.numWorkers,
-      running: () => this.loop.runningCount,
-      leasesHeld: () => this.loop.runningCount + this.parts.buffered,
+      running: () => this.runningCount,
+      leasesHeld: () => this.loop.heldCount + this.parts.buffered,
       phase: () => this.phase,
       preempted: () => this.broker.phase === 'braced' || this.notices.size > 0,
       depth: async () => {

@@ -14,6 +14,8 @@ export interface TaskContext {
   readonly queueName: string;
   /** One line of the task's output (without its newline). */
   log(line: string, stream: OutputStream): void;
+  /** The task starts now: a processor that takes tasks ahead (`takesAhead`) calls it, maybe within `start`. */
+  started?(): void;
 }
 
 interface OutcomeOfAnyEnd {
@@ -53,6 +55,13 @@ export interface Processor {
   readonly name: string;
   /** What a task runs, for logs: the command of a shell task (default: its kwargs as JSON). */
   describe?(task: Task): string;
+  /**
+   * How many tasks a slot may hand it ahead of the one it runs (default 0):
+   * they wait, leased, until it starts them, and it tells each task's context
+   * when it does (`started`). A task that has not started when it is stopped
+   * ends without running (its outcome is then released, not failed).
+   */
+  readonly takesAhead?: number;
   start(context: TaskContext): RunningTask;
   /** Frees the processor's resources (thread pools); running tasks must be over. */
   close(): Promise<void>;

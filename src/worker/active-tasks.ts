@@ -13,6 +13,10 @@ export class ActiveTasks {
     this.running.delete(owner);
   }
 
+  get size(): number {
+    return this.running.size;
+  }
+
   list(): RunningTaskRow[] {
     return [...this.running.values()];
   }

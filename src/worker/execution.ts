@@ -17,7 +17,9 @@
  * next task while the write goes on; `execute()` resolves once it is written.
  * A task that ran is recorded in the queue's history with its settlement
  * (when the context has an `attempts` recorder), and listed in `active`
- * while it runs.
+ * while it runs. With a processor that takes tasks ahead, a task runs only
+ * once the processor says it started; one stopped before that never ran,
+ * and goes back to the queue with no record and no event.
  */
 import type { Lease } from '../backends/backend.js';
 import type { AttemptOutcome, AttemptRecord } from '../backends/fleet.js';
@@ -147,6 +149,7 @@ export class TaskExecution {
     const stopped = this.stopHeartbeat();
     if (stopped instanceof Promise) await stopped;
     if (this.keeper?.isLost) return this.leaseLost(outcome);
+    if (this.cancelled && this.startedWall === undefined) return this.settle((latest) => queue.release(latest), 'released');
     if (this.cancelled && outcome.endedBeforeStop !== true) {
       this.event('info', { event: 'task_canceled', ...this.endFields(outcome) }, `task ${task.id} was stopped and goes back to the queue`);
       return this.settle((latest) => queue.release(latest, this.attempt('released', outcome)), 'released');
@@ -183,7 +186,7 @@ export class TaskExecution {
   /** A lease found lost (another worker may hold the message now): the attempt ends unsettled. */
   private leaseLost(outcome?: TaskOutcome): Settlement {
     this.decide('lease-lost');
-    const attempt = outcome && this.attempt('lease-lost', outcome);
+    const attempt = outcome && this.startedWall !== undefined && this.attempt('lease-lost', outcome);
     if (attempt) this.context.queue.fleet.record(attempt);
     this.event(
       'warn',
@@ -278,18 +281,16 @@ export class TaskExecution {
     emitEvent(this.context.logger, this.context.events, level, fields, message);
   }
 
-  /** Starts the task; its outcome once it has ended. (Not an async function: its promise is the processor's own.) */
+  /**
+   * Starts the task; its outcome once it has ended. (Not an async function:
+   * its promise is the processor's own.) A processor that takes tasks ahead
+   * says when the task starts; any other starts it now.
+   */
   private run(task: Task): Promise<TaskOutcome> {
-    const { queue, processor, output, describeWidth, active } = this.context;
+    const { queue, processor, output } = this.context;
     const command = processor.describe?.(task) ?? task.kwargsJson;
     this.fields = { task_id: task.id, kind: processor.name, command };
-    if (this.heard('info')) {
-      const shown = command.length > describeWidth ? `${command.slice(0, Math.max(0, describeWidth - 1))}…` : command;
-      this.event('info', { event: 'task_start', ...this.fields }, `task ${task.id} started: ${shown}`);
-    }
-    this.startedAt = performance.now();
-    this.startedWall = Date.now();
-    active.add(this, { taskId: task.id, command: command.slice(0, maxCommandChars), since: this.startedWall });
+    if (!processor.takesAhead) this.started(task, command);
     try {
       this.running = processor.start({
         task,
@@ -298,6 +299,7 @@ export class TaskExecution {
           this.tail.push(line);
           output.line(task.id, stream, line);
         },
+        started: () => this.started(task, command),
       });
     } catch (err) {
       return Promise.resolve({ ok: false, error: `could not start the task: ${errorMessage(err)}` });
@@ -305,6 +307,19 @@ export class TaskExecution {
     // A stop that came while the task was starting.
     if (this.cancelled) this.stopRunning();
     return this.running.done;
+  }
+
+  /** The task starts now: its start is logged, timed and listed. */
+  private started(task: Task, command: string): void {
+    if (this.startedWall !== undefined) return;
+    const { describeWidth, active } = this.context;
+    if (this.heard('info')) {
+      const shown = command.length > describeWidth ? `${command.slice(0, Math.max(0, describeWidth - 1))}…` : command;
+      this.event('info', { event: 'task_start', ...this.fields }, `task ${task.id} started: ${shown}`);
+    }
+    this.startedAt = performance.now();
+    this.startedWall = Date.now();
+    active.add(this, { taskId: task.id, command: command.slice(0, maxCommandChars), since: this.startedWall });
   }
 
   private onLeaseLost(task: Task): void {

@@ -54,7 +54,8 @@ export interface LoopParts {
 }
 
 export interface LoopSettings {
-  readonly numWorkers: number;
+  /** How many slots: the worker's task slots, times one more for each task its processor takes ahead. */
+  readonly slots: number;
   readonly maxConsecutiveFailures: number;
   readonly maxIdlePollMs: number;
   readonly logger: Logger;
@@ -122,8 +123,8 @@ export class WorkerLoop {
     private readonly settings: LoopSettings,
   ) {}
 
-  /** How many tasks run right now. */
-  get runningCount(): number {
+  /** How many jobs the slots hold now: running, or handed to a processor that takes tasks ahead. */
+  get heldCount(): number {
     return this.running.size;
   }
 
@@ -137,7 +138,7 @@ export class WorkerLoop {
       },
     });
     try {
-      await Promise.all(Array.from({ length: this.settings.numWorkers }, () => this.slot()));
+      await Promise.all(Array.from({ length: this.settings.slots }, () => this.slot()));
     } finally {
       unsubscribe();
     }

@@ -24,6 +24,8 @@ export interface QueueParts extends LoopParts {
   readonly buffered: number;
   /** The tasks running now: what each runs and since when. */
   running(): RunningTaskRow[];
+  /** How many tasks run now. */
+  readonly runningCount: number;
   /** Ends leasing: waits for the lease call in flight and puts back every lease no slot took. */
   close(): Promise<void>;
 }
@@ -61,6 +63,9 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
       return leases.bufferedCount;
     },
     running: () => active.list(),
+    get runningCount() {
+      return active.size;
+    },
     leaseReady(): Job | undefined {
       const held = leases.take();
       return held && new TaskExecution(held, context);

@@ -20,13 +20,24 @@ interface Started {
   readonly task: Task;
   readonly running: RunningTask;
   readonly lines: string[];
+  /** Whether the processor has said the task started. */
+  readonly hasStarted: () => boolean;
 }
 
 function start(processor: Processor, kwargs: Kwargs = {}): Started {
   const task = createTask(kwargs, { deterministicId: false });
   const lines: string[] = [];
-  const running = processor.start({ task, queueName: 'test', log: (line) => lines.push(line) });
-  return { task, running, lines };
+  let started = false;
+  const running = processor.start({
+    task,
+    queueName: 'test',
+    log: (line) => lines.push(line),
+    started: () => {
+      assert.equal(started, false, 'started twice');
+      started = true;
+    },
+  });
+  return { task, running, lines, hasStarted: () => started };
 }
 
 /** The task's outcome, failing the test if it takes longer than the deadline. */
@@ -149,11 +160,53 @@ describe('function processor', () => {
       assert.match(outcome.detail ?? '', /^AbortError/);
     });
 
-    it('keeps a stop that comes before the thread has picked the task up', async () => {
+    it('runs no task stopped before it started, waiting in the thread or in the pool', async () => {
       const processor = await open('waitsForStop', 1);
       const all = Array.from({ length: 4 }, () => start(processor));
+      assert.deepEqual(all.map((started) => started.hasStarted()), [true, false, false, false]);
       for (const started of all) started.running.stop();
-      for (const started of all) {
+      const [first, ...rest] = all;
+      assert.deepEqual(await outcomeOf(first!.running), { ok: true, result: 'checkpointed' });
+      for (const started of rest) {
+        assert.deepEqual(await outcomeOf(started.running), { ok: false, error: 'stopped before it started' });
+        assert.equal(started.hasStarted(), false);
+        assert.deepEqual(started.lines, []);
+      }
+    });
+
+    it('hands a busy thread its next task ahead; it starts once the one before it has reported', async () => {
+      const processor = await open('waitsForStop', 1);
+      const first = start(processor);
+      const next = start(processor);
+      await waitForLine(first, 'waiting');
+      assert.ok(await isPending(next.running));
+      assert.equal(next.hasStarted(), false);
+      first.running.stop();
+      assert.deepEqual(await outcomeOf(first.running), { ok: true, result: 'checkpointed' });
+      await waitForLine(next, 'waiting');
+      assert.equal(next.hasStarted(), true);
+      next.running.stop();
+      assert.deepEqual(await outcomeOf(next.running), { ok: true, result: 'checkpointed' });
+    });
+
+    it('takes back a task waiting behind a long one and runs it on the thread that is free', async () => {
+      const processor = await open('waitsForStop', 2);
+      const long = start(processor);
+      await waitForLine(long, 'waiting');
+      // Long enough that no task waits ahead behind it (a task waits only behind a short one).
+      const since = performance.now();
+      await waitFor(() => performance.now() - since > 100, { timeoutMs: deadlineMs, message: () => 'no time passed' });
+      const fresh = start(processor);
+      const ahead = start(processor);
+      await waitForLine(fresh, 'waiting');
+      assert.equal(ahead.hasStarted(), false, 'it waits ahead behind the fresh task');
+      long.running.stop();
+      assert.deepEqual(await outcomeOf(long.running), { ok: true, result: 'checkpointed' });
+      // The fresh task runs on: the one behind it comes back and starts on the free thread.
+      await waitForLine(ahead, 'waiting');
+      assert.ok(await isPending(fresh.running));
+      for (const started of [fresh, ahead]) {
+        started.running.stop();
         assert.deepEqual(await outcomeOf(started.running), { ok: true, result: 'checkpointed' });
       }
     });
@@ -222,6 +275,15 @@ describe('function processor', () => {
     it('by exiting fails its task; a new thread runs the next', async () => {
       assert.deepEqual(await runs('exit'), { ok: false, error: "the task's thread exited with code 3" });
       assert.deepEqual(await runs(), { ok: true, result: 'fine' });
+    });
+
+    it('by exiting fails its task; the task waiting ahead in it runs on the new thread', async () => {
+      const dies = start(processor, { how: 'exit' });
+      const next = start(processor);
+      assert.equal(next.hasStarted(), false);
+      assert.deepEqual(await outcomeOf(dies.running), { ok: false, error: "the task's thread exited with code 3" });
+      assert.deepEqual(await outcomeOf(next.running), { ok: true, result: 'fine' });
+      assert.equal(next.hasStarted(), true);
     });
 
     it('by an error thrown outside the task promise fails its task; a new thread runs the next', async () => {
@@ -343,6 +405,31 @@ describe('a worker running function tasks', () => {
         unsettled: 0,
       });
       assert.equal(await queue.size(), 0);
+    } finally {
+      await processor.close();
+      await queue.close();
+    }
+  });
+
+  it('puts back the task waiting ahead when it stops: unrun, with no history record', async () => {
+    const queue = await JobQueue.open('local/ahead', { env: { ...process.env, JOBQ_HOME: home } });
+    const processor = await createFunctionProcessor({ module: `${tasksModule}#waitsForStop`, numWorkers: 1 });
+    try {
+      await pushTasks(queue, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+      const lines: string[] = [];
+      const sink = { write: (text: string) => lines.push(text) };
+      const worker = new Worker(queue, processor, { numWorkers: 1, controlIntervalMs: 0, taskOutput: { stdout: sink, stderr: sink } });
+      const result = worker.run();
+      await waitFor(() => lines.some((line) => line.includes('waiting')), { timeoutMs: deadlineMs, message: () => 'no task started' });
+      assert.equal(worker.runningCount, 1);
+      worker.stop();
+      const { stats } = await result;
+      // The running task checkpointed and was released; the one waiting ahead never ran.
+      assert.equal(stats.released, 2);
+      assert.equal(lines.filter((line) => line.includes('waiting')).length, 1);
+      await queue.fleet.flushHistory();
+      assert.deepEqual((await queue.fleet.attempts({ limit: 10 })).map((attempt) => attempt.outcome), ['released']);
+      assert.equal(await queue.size(), 3);
     } finally {
       await processor.close();
       await queue.close();

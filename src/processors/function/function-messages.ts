@@ -5,9 +5,13 @@
  *
  * Each thread has one channel, its own port, and runs one task at a time:
  * - `ThreadSetup` goes to every thread once, as its `workerData`.
- * - `RunMessage` (one per task) and `StopMessage` go to the thread; a run
- *   says whether the task was asked to stop before it was handed over, and a
- *   stop that comes later follows it on the same port, so none is lost.
+ * - `RunMessage` (one per task) and `StopMessage` go to the thread (a task
+ *   stopped before it is handed over never is), a stop after its run on the
+ *   same port, so none is lost. A run may come while another task runs: it
+ *   waits in the thread. A stop of a waiting run, or a `ReclaimMessage` (the
+ *   main thread wants it back for another thread), drops it unstarted, and a
+ *   `DroppedMessage` says so; a reclaim of a run that has started changes
+ *   nothing.
  * - `LogMessage`s (one per `ctx.log` call) and then one report come back on
  *   the same port: they arrive in order, so once the report is in, every
  *   line of the task has been delivered. A task that logs nothing costs one
@@ -30,12 +34,22 @@ export interface RunMessage {
   readonly taskId: string;
   /** The kwargs as JSON text: cheaper to clone than an object, parsed in the thread. */
   readonly kwargsJson: string;
-  /** The task was asked to stop before the thread got it: its ctx.signal starts aborted. */
-  readonly stopped: boolean;
 }
 
 export interface StopMessage {
   readonly kind: 'stop';
+  readonly key: number;
+}
+
+/** Give back a run that still waits; one that has started runs on. */
+export interface ReclaimMessage {
+  readonly kind: 'reclaim';
+  readonly key: number;
+}
+
+/** A waiting run was dropped unstarted (stopped or reclaimed). */
+export interface DroppedMessage {
+  readonly kind: 'dropped';
   readonly key: number;
 }
 
@@ -61,7 +75,7 @@ export interface ReportMessage {
 /** The function returned undefined: the report is its key alone. */
 export type ReturnedNothing = number;
 
-export type ThreadMessage = LogMessage | ReportMessage | ReturnedNothing;
+export type ThreadMessage = LogMessage | ReportMessage | DroppedMessage | ReturnedNothing;
 
 type Fields = Record<string, unknown>;
 
@@ -83,13 +97,16 @@ export function isRunMessage(value: unknown): value is RunMessage {
     value['kind'] === 'run' &&
     isKey(value['key']) &&
     typeof value['taskId'] === 'string' &&
-    typeof value['kwargsJson'] === 'string' &&
-    typeof value['stopped'] === 'boolean'
+    typeof value['kwargsJson'] === 'string'
   );
 }
 
 export function isStopMessage(value: unknown): value is StopMessage {
   return isRecord(value) && value['kind'] === 'stop' && isKey(value['key']);
+}
+
+export function isReclaimMessage(value: unknown): value is ReclaimMessage {
+  return isRecord(value) && value['kind'] === 'reclaim' && isKey(value['key']);
 }
 
 function isOutcome(value: unknown): value is FunctionOutcome {
@@ -106,5 +123,6 @@ export function isThreadMessage(value: unknown): value is ThreadMessage {
   if (isKey(value)) return true;
   if (!isRecord(value) || !isKey(value['key'])) return false;
   if (value['kind'] === 'log') return typeof value['text'] === 'string';
+  if (value['kind'] === 'dropped') return true;
   return value['kind'] === 'report' && isOutcome(value['outcome']);
 }

@@ -3,10 +3,13 @@
  * imports the task module once; each `run` message calls its function with
  * the kwargs and a context, sends one `log` message per `ctx.log` call, then
  * one `report` with the outcome, all on the thread's port (function-messages.ts).
+ * A run that comes while a task runs waits here, and starts as soon as that
+ * task has reported: the thread goes from one to the next without waiting
+ * for the main thread. A waiting run that is stopped or reclaimed is dropped,
+ * unstarted, and the thread says so.
  *
- * A task starts with its ctx.signal aborted when the run says it was stopped
- * already; a stop that comes while it runs aborts it then (or before the
- * function first reads the signal, which is then aborted from the start).
+ * A stop that comes while a task runs aborts its ctx.signal (or, before the
+ * function first reads the signal, the signal is then aborted from the start).
  *
  * Only `ctx.log` is captured; `console.log` in a thread goes to the process's
  * own stdout, unprefixed, as in any worker thread.
@@ -14,9 +17,11 @@
 import { inspect } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  isReclaimMessage,
   isRunMessage,
   isStopMessage,
   isThreadSetup,
+  type DroppedMessage,
   type FunctionOutcome,
   type LogMessage,
   type ReportMessage,
@@ -62,7 +67,7 @@ loaded.catch(() => undefined);
 class TaskStop {
   private controller: AbortController | undefined;
 
-  constructor(private stopped: boolean) {}
+  private stopped = false;
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -80,6 +85,8 @@ class TaskStop {
 
 /** The task running on this thread (one at a time), with its stop. */
 let current: { readonly key: number; readonly stop: TaskStop } | undefined;
+/** Runs handed over while a task runs, in order. */
+const waiting: RunMessage[] = [];
 
 function describe(value: unknown): string {
   try {
@@ -118,7 +125,7 @@ function report(key: number, outcome: FunctionOutcome): void {
 /** Runs one task: its `log`s are posted before its report. */
 async function run(message: RunMessage): Promise<void> {
   const { key, taskId } = message;
-  const stop = new TaskStop(message.stopped);
+  const stop = new TaskStop();
   const task = { key, stop };
   current = task;
   const ctx: FunctionTaskContext = {
@@ -142,9 +149,24 @@ async function run(message: RunMessage): Promise<void> {
   }
   current = undefined;
   report(key, outcome);
+  const next = waiting.shift();
+  if (next) void run(next);
+}
+
+/** Drops the waiting run of `key`, if it waits; says so to the main thread. */
+function drop(key: number): void {
+  const index = waiting.findIndex((message) => message.key === key);
+  if (index === -1) return;
+  waiting.splice(index, 1);
+  port.postMessage({ kind: 'dropped', key } satisfies DroppedMessage);
 }
 
 port.on('message', (message: unknown) => {
-  if (isRunMessage(message)) void run(message);
-  else if (isStopMessage(message) && message.key === current?.key) current.stop.stop();
+  if (isRunMessage(message)) {
+    if (current) waiting.push(message);
+    else void run(message);
+  } else if (isStopMessage(message)) {
+    if (message.key === current?.key) current.stop.stop();
+    else drop(message.key);
+  } else if (isReclaimMessage(message)) drop(message.key);
 });

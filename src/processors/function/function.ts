@@ -76,6 +76,9 @@ async function checkModule(spec: string): Promise<{ moduleUrl: string; exportNam
 }
 
 class FunctionProcessor implements Processor {
+  /** A thread takes the next task while it runs one (function-pool.ts). */
+  readonly takesAhead = 1;
+
   constructor(
     readonly name: string,
     private readonly pool: FunctionPool,

@@ -84,5 +84,10 @@ function isProcessor(value: unknown): value is Processor {
 
 /** The function processor is named after its module; a task type's processor carries the type's name. */
 function named(processor: Processor, name: string): Processor {
-  return { name, start: (context) => processor.start(context), close: () => processor.close() };
+  return {
+    name,
+    ...(processor.takesAhead !== undefined && { takesAhead: processor.takesAhead }),
+    start: (context) => processor.start(context),
+    close: () => processor.close(),
+  };
 }
