@@ -411,7 +411,7 @@ describe('a worker running function tasks', () => {
     }
   });
 
-  it('puts back the task waiting ahead when it stops: unrun, with no history record', async () => {
+  it('puts back the tasks waiting ahead when it stops: unrun, with no history record', async () => {
     const queue = await JobQueue.open('local/ahead', { env: { ...process.env, JOBQ_HOME: home } });
     const processor = await createFunctionProcessor({ module: `${tasksModule}#waitsForStop`, numWorkers: 1 });
     try {
@@ -424,8 +424,8 @@ describe('a worker running function tasks', () => {
       assert.equal(worker.runningCount, 1);
       worker.stop();
       const { stats } = await result;
-      // The running task checkpointed and was released; the one waiting ahead never ran.
-      assert.equal(stats.released, 2);
+      // The running task checkpointed and was released; those waiting ahead never ran.
+      assert.equal(stats.released, 3);
       assert.equal(lines.filter((line) => line.includes('waiting')).length, 1);
       await queue.fleet.flushHistory();
       assert.deepEqual((await queue.fleet.attempts({ limit: 10 })).map((attempt) => attempt.outcome), ['released']);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { withoutSecrets } from '../../backends/secrets.js';
 import { describeValue, errorMessage, UsageError } from '../../errors.js';
-import { FunctionPool } from './function-pool.js';
+import { FunctionPool, tasksAheadPerThread } from './function-pool.js';
 import { splitModuleSpec } from '../module-spec.js';
 import type { Processor, RunningTask, TaskContext } from '../processor.js';
 
@@ -76,8 +76,8 @@ async function checkModule(spec: string): Promise<{ moduleUrl: string; exportNam
 }
 
 class FunctionProcessor implements Processor {
-  /** A thread takes the next task while it runs one (function-pool.ts). */
-  readonly takesAhead = 1;
+  /** A thread takes the next tasks while it runs one (function-pool.ts). */
+  readonly takesAhead = tasksAheadPerThread;
 
   constructor(
     readonly name: string,
