@@ -55,6 +55,12 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
   });
   const active = new ActiveTasks();
   const context = { queue, processor, options, logger, output, describeWidth, active, attempts, events };
+  /** The size read in flight: idle slots that ask at once share it (a request each on Azure). */
+  let sizeRead: Promise<number> | undefined;
+  const queueSize = (): Promise<number> =>
+    (sizeRead ??= queue.size().finally(() => {
+      sizeRead = undefined;
+    }));
   return {
     get leased() {
       return leases.claimed;
@@ -81,7 +87,7 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
         case 'poll':
           return false;
         case 'wait-for-leased':
-          return (await queue.size()) === 0;
+          return (await queueSize()) === 0;
       }
     },
     mayLeaseMore: () => leases.claimed < options.maxTasks,
