@@ -60,6 +60,12 @@ async function isPending(running: RunningTask): Promise<boolean> {
   return value === pending;
 }
 
+/** Stops a `waitsForStop` task that has started: it checkpoints and returns. */
+async function stopsWithCheckpoint(started: Started): Promise<void> {
+  started.running.stop();
+  assert.deepEqual(await outcomeOf(started.running), { ok: true, result: 'checkpointed' });
+}
+
 async function waitForLine(started: Started, line: string): Promise<void> {
   await waitFor(() => started.lines.includes(line), {
     timeoutMs: deadlineMs,
@@ -146,8 +152,7 @@ describe('function processor', () => {
       await waitForLine(started, 'waiting');
       assert.ok(await isPending(started.running));
       started.running.stop();
-      started.running.stop();
-      assert.deepEqual(await outcomeOf(started.running), { ok: true, result: 'checkpointed' });
+      await stopsWithCheckpoint(started);
     });
 
     it('fires ctx.signal on stop(); a function may answer it by throwing', async () => {
@@ -181,12 +186,10 @@ describe('function processor', () => {
       await waitForLine(first, 'waiting');
       assert.ok(await isPending(next.running));
       assert.equal(next.hasStarted(), false);
-      first.running.stop();
-      assert.deepEqual(await outcomeOf(first.running), { ok: true, result: 'checkpointed' });
+      await stopsWithCheckpoint(first);
       await waitForLine(next, 'waiting');
       assert.equal(next.hasStarted(), true);
-      next.running.stop();
-      assert.deepEqual(await outcomeOf(next.running), { ok: true, result: 'checkpointed' });
+      await stopsWithCheckpoint(next);
     });
 
     it('takes back a task waiting behind a long one and runs it on the thread that is free', async () => {
@@ -200,15 +203,12 @@ describe('function processor', () => {
       const ahead = start(processor);
       await waitForLine(fresh, 'waiting');
       assert.equal(ahead.hasStarted(), false, 'it waits ahead behind the fresh task');
-      long.running.stop();
-      assert.deepEqual(await outcomeOf(long.running), { ok: true, result: 'checkpointed' });
+      await stopsWithCheckpoint(long);
       // The fresh task runs on: the one behind it comes back and starts on the free thread.
       await waitForLine(ahead, 'waiting');
       assert.ok(await isPending(fresh.running));
-      for (const started of [fresh, ahead]) {
-        started.running.stop();
-        assert.deepEqual(await outcomeOf(started.running), { ok: true, result: 'checkpointed' });
-      }
+      await stopsWithCheckpoint(fresh);
+      await stopsWithCheckpoint(ahead);
     });
 
     it('kills a function that ignores the stop; the pool goes on', async () => {
