@@ -212,8 +212,7 @@ class PoolThread {
   /** Terminates the thread; its waiting tasks go back to the pool, unstarted. */
   retire(): Promise<number> {
     this.retired = true;
-    this.handBack();
-    this.clear();
+    this.abandon();
     return this.worker.terminate();
   }
 
@@ -276,28 +275,27 @@ class PoolThread {
   /** An error thrown outside the task's promise (a timer's): the thread exits after it. */
   private failed(err: unknown): void {
     if (this.retired) return;
-    const head = this.tasks[0];
-    this.handBack();
-    this.clear();
+    const head = this.abandon();
     if (head) head.end({ ok: false, error: `the task's thread failed: ${errorMessage(err)}` });
     else this.pool.warn(`a function thread failed outside any task and was replaced: ${errorMessage(err)}`);
   }
 
   private exited(code: number): void {
     if (this.retired) return;
-    const head = this.tasks[0];
-    this.handBack();
-    this.clear();
+    const head = this.abandon();
     head?.end({ ok: false, error: `the task's thread exited with code ${code}` });
     this.pool.replace(this);
   }
 
-  /** Its waiting tasks go back to the pool, unstarted. */
-  private handBack(): void {
+  /** Gives up what it holds: its waiting tasks go back to the pool, unstarted; returns the task it ran. */
+  private abandon(): FunctionTask | undefined {
+    const head = this.tasks[0];
     for (const task of this.tasks.splice(1)) {
       task.thread = undefined;
       this.pool.requeue(task);
     }
+    this.clear();
+    return head;
   }
 
   /** It runs nothing any more. */
