@@ -141,7 +141,7 @@ export class Worker {
       options: this.options,
       isRunning: () => this.broker.phase === 'running',
       logger: this.logger,
-      output: options.taskOutput ? taskOutput(options.taskOutput, () => this.runningCount > 1) : discardOutput,
+      output: options.taskOutput ? taskOutput(options.taskOutput, () => this.loop.heldCount > 1) : discardOutput,
       describeWidth: integerOption(options.describeWidth ?? 500, 'describeWidth', 10),
       attempts: keepHistory || this.telemetry.wanted ? this.attemptRecorder(keepHistory) : undefined,
       events: this.telemetry.wanted ? this.telemetry.events : undefined,
