@@ -1,6 +1,6 @@
 /** Running tasks through the programmatic API: a worker until the queue is drained, or one task (`jobq pull`). */
 import type { Config } from '@oclif/core';
-import { readEnvironment } from '../options/environment.js';
+import { readEnvironment, type JobqEnvironment } from '../options/environment.js';
 import type { Processor } from '../processors/processor.js';
 import { createProcessor } from '../processors/task-types/registry.js';
 import type { JobQueue } from '../queue/job-queue.js';
@@ -18,41 +18,59 @@ export interface RunWorkerOptions extends Omit<WorkerOptions, 'closeProcessor'> 
    * built in), and where warnings about plugins go (default: process warnings).
    */
   taskTypes?: { config?: Config; warn?: (message: string) => void };
-  /** Called with the worker before it runs (the CLI's status line reads its counts). */
-  onStart?: (worker: Worker) => void;
+  /** Called with the worker and its queue before it runs (the CLI's status line reads their counts). */
+  onStart?: (worker: Worker, queue: JobQueue) => void;
 }
 
 /**
  * Runs a worker on the queue until it is drained or stopped (SPEC §6). A
  * processor made here from a name is closed with the worker; one given is
  * left to its owner.
+ *
+ * The queue may still be opening: the processor is made meanwhile, so that
+ * function threads boot on another core while the main thread loads the
+ * storage SDK (~200 ms for Azure's). Its failure comes first, as when it
+ * was opened before.
  */
-export async function runWorker(queue: JobQueue, options: RunWorkerOptions = {}): Promise<WorkerResult> {
+export async function runWorker(queue: JobQueue | Promise<JobQueue>, options: RunWorkerOptions = {}): Promise<WorkerResult> {
   const { proc = 'shell', emulateTty = false, taskTypes, onStart, ...workerOptions } = options;
   const environment = readEnvironment();
   // Resolved first: the processor is sized by them, and bad options fail before it starts threads.
   const { numWorkers, killTimeoutMs } = resolveLoopOptions(workerOptions, environment);
-  if (typeof proc !== 'string') {
-    const worker = new Worker(queue, proc, workerOptions, environment);
-    onStart?.(worker);
-    return worker.run();
-  }
+  if (typeof proc !== 'string') return startWorker(await queue, proc, workerOptions, environment, onStart);
   const logger = workerOptions.logger;
   const warn = logger && ((message: string): void => logger.warn({ event: 'processor_warning' }, message));
-  const processor = await createProcessor(
+  const creating = createProcessor(
     proc,
     { numWorkers, emulateTty, killTimeoutMs, ...(warn && { warn }) },
     taskTypes?.config,
     taskTypes?.warn,
   );
-  let worker: Worker;
+  let opened: JobQueue;
   try {
-    worker = new Worker(queue, processor, { ...workerOptions, closeProcessor: true }, environment);
+    opened = await queue;
+  } catch (err) {
+    await creating.then((processor) => processor.close(), () => undefined);
+    throw err;
+  }
+  const processor = await creating;
+  try {
+    return startWorker(opened, processor, { ...workerOptions, closeProcessor: true }, environment, onStart);
   } catch (err) {
     await processor.close();
     throw err;
   }
-  onStart?.(worker);
+}
+
+function startWorker(
+  queue: JobQueue,
+  processor: Processor,
+  options: WorkerOptions,
+  environment: JobqEnvironment,
+  onStart: RunWorkerOptions['onStart'],
+): Promise<WorkerResult> {
+  const worker = new Worker(queue, processor, options, environment);
+  onStart?.(worker, queue);
   return worker.run();
 }
 

@@ -162,14 +162,24 @@ export abstract class JobqCommand extends Command {
     });
   }
 
-  /** Runs `fn` with the queue open (see openQueue), closing it whatever happens. */
-  protected async withQueue<T>(flags: QueueFlags, fn: (queue: JobQueue) => Promise<T>, options: OpenOptions = {}): Promise<T> {
-    const queue = await this.openQueue(flags, options);
+  /**
+   * Runs `fn` with the queue opening (see openQueue): `fn` may start what
+   * does not need it meanwhile; the queue is closed whatever happens.
+   */
+  protected async withOpeningQueue<T>(flags: QueueFlags, fn: (queue: Promise<JobQueue>) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+    const opening = this.openQueue(flags, options);
+    // Handled at once: fn may fail before it awaits the queue, whose failure then goes unsaid.
+    opening.catch(() => undefined);
     try {
-      return await fn(queue);
+      return await fn(opening);
     } finally {
-      await queue.close();
+      await opening.then((queue) => queue.close(), () => undefined);
     }
+  }
+
+  /** Runs `fn` with the queue open (see openQueue), closing it whatever happens. */
+  protected withQueue<T>(flags: QueueFlags, fn: (queue: JobQueue) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+    return this.withOpeningQueue(flags, async (opening) => fn(await opening), options);
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {

@@ -17,7 +17,7 @@ export default class WorkerCommand extends JobqCommand {
     const status = workerStatus();
     const logger = this.makeLogger(flags, status.stderr);
     try {
-      const result = await this.withQueue(flags, (queue) =>
+      const result = await this.withOpeningQueue(flags, (queue) =>
         runWorker(queue, {
           ...runOptions(flags),
           ...metricsOptions(flags),
@@ -32,10 +32,10 @@ export default class WorkerCommand extends JobqCommand {
           writePidFile: true,
           logger,
           ...this.workerOutput(status),
-          onStart: (worker) =>
+          onStart: (worker, opened) =>
             status.start(
               () => ({ running: worker.runningCount, succeeded: worker.stats.succeeded, failed: worker.stats.failed }),
-              () => queue.size(),
+              () => opened.size(),
             ),
         }),
         { retryOutages: logger },

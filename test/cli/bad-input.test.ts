@@ -125,7 +125,9 @@ describe('a JOBQ_HOME or database that cannot be used: one line, exit code 1, no
     writeFileSync(file, Buffer.alloc(8192, 0x5a));
     const digest = fileDigest(file);
     const env = { ...home.env, JOBQ_HOME: garbage };
-    for (const args of [['local/corrupt', 'push', '-c', 'true'], ['local/corrupt', 'worker'], ['local/corrupt', 'size']]) {
+    // A function worker starts its threads while the queue opens: they must not keep it alive, nor hide the queue's error.
+    const functions = ['--proc', `${path.join(fixturesDir, 'functions', 'cli-tasks.js')}#square`, '-n', '4'];
+    for (const args of [['local/corrupt', 'push', '-c', 'true'], ['local/corrupt', 'worker'], ['local/corrupt', 'worker', ...functions], ['local/corrupt', 'size']]) {
       assertOneErrorLine(await runCli(args, { env }), 1, /cannot open the local queue database .*file is not a database/);
     }
     assert.equal(fileDigest(file), digest);
