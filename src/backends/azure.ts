@@ -19,11 +19,12 @@
  * deleted) is a permanent BackendError: waiting cannot bring it back.
  */
 import type { TokenCredential } from '@azure/identity';
-import { QueueServiceClient, RestError, type QueueClient, type StorageRetryOptions } from '@azure/storage-queue';
+import type { QueueClient, StorageRetryOptions } from '@azure/storage-queue';
 import { BackendError, type JobqError, LeaseLostError, UsageError, isJobqError } from '../errors.js';
 import { requestDeadline, timedOut } from './azure-deadline.js';
 import type { Backend, BackendCapabilities, Lease, PeekedMessage, QueueStore } from './backend.js';
 import { AzureHistory, AzureWorkerRows, FleetTable, fleetTableName, type TableOpener } from './azure-fleet.js';
+import { QueueServiceClient, RestError, TableClient } from './azure-sdk.js';
 import type { HistoryStore, WorkerRowStore } from './fleet.js';
 import type { QueueTarget } from './spec.js';
 
@@ -91,7 +92,6 @@ function tableOpener(
   credential: TokenCredential,
 ): (table: string) => TableOpener {
   return (table) => async () => {
-    const { TableClient } = await import('@azure/data-tables');
     if (target.kind === 'azure-account') {
       return new TableClient(`https://${target.account}.table.core.windows.net`, table, credential, { retryOptions: tableRetryOptions });
     }
