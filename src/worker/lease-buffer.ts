@@ -1,6 +1,7 @@
 /**
- * Where the slots get their leases. The slots that wait for a task when a
- * lease call goes out share that call (up to the backend's batch limit), and
+ * Where the slots get their leases. The slots that ask for a task in the
+ * same turn of the event loop share one lease call (up to the backend's batch
+ * limit: at the start and at the end, every slot asks at once), and
  * when tasks are short the call also leases some ahead of them, kept here
  * until a slot asks: most slots then find their next task waiting, and one
  * storage write serves many tasks.
@@ -81,6 +82,8 @@ export class LeaseBuffer {
   private requested = 0;
   /** The worker is done: nothing is kept any more. */
   private closed = false;
+  /** A refill waits for the end of this turn (`refillSoon`). */
+  private refillQueued = false;
   /** The last lease call found fewer messages than it asked for. */
   private exhausted = false;
   /** Leases handed to slots. With those buffered, at most maxTasks: a lease given back counts no more. */
@@ -124,7 +127,7 @@ export class LeaseBuffer {
     if (held) return Promise.resolve(held);
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      this.refill();
+      this.refillSoon();
     });
   }
 
@@ -150,6 +153,16 @@ export class LeaseBuffer {
   /** Whether leases may be kept for later. */
   private get keeping(): boolean {
     return !this.closed && this.options.isRunning();
+  }
+
+  /** A refill once every slot that asks in this turn has asked, so that they share its call. */
+  private refillSoon(): void {
+    if (this.refillQueued) return;
+    this.refillQueued = true;
+    queueMicrotask(() => {
+      this.refillQueued = false;
+      this.refill();
+    });
   }
 
   /** Sends lease calls while the slots that wait and the leases ahead need more than is buffered and asked for. */

@@ -11,8 +11,9 @@
  * link with a 20 ms round trip need dozens), and ends only once all of its
  * settlements are written. A slot that finds no visible task ends when
  * the queue is drained (by the idle policy), else waits for tasks, doubling the pause
- * up to `maxIdlePollMs`, woken early when a job settles (a message may have
- * come back) or when the broker pauses work. A backend failure is logged and
+ * up to `maxIdlePollMs`, woken early when a settlement may have put a
+ * message back, when the worker's last job is settled (the queue may now be
+ * drained), or when the broker pauses work. A backend failure is logged and
  * waited out the same way, unless retrying cannot mend it: then the loop
  * stops and `run()` rejects with it.
  *
@@ -43,8 +44,11 @@ export interface LoopParts {
   leaseReady(): Job | undefined;
   /** The next job for a slot; undefined when no task is visible now. Rejects when the queue cannot be reached. */
   lease(): Promise<Job | undefined>;
-  /** Whether a slot that found no visible task should end (the idle policy). */
-  isDrained(): Promise<boolean>;
+  /**
+   * Whether a slot that found no visible task should end (the idle policy).
+   * `held`: the jobs this worker holds now, running or settling (their messages are still in the queue).
+   */
+  isDrained(held: number): Promise<boolean>;
   /** Whether slots may lease more (false once `maxTasks` are claimed). */
   mayLeaseMore(): boolean;
   /** No task starts for now (a stop or a brace): what is leased but not started goes back. */
@@ -93,6 +97,9 @@ function isFailure(settlement: Settlement): boolean {
   return settlement === 'retried' || settlement === 'dead-lettered';
 }
 
+/** Settlements that take the message out of the queue for good. */
+const leavesQueue: ReadonlySet<Settlement> = new Set(['succeeded', 'dead-lettered', 'delivery-limit', 'invalid']);
+
 const firstIdlePollMs = 250;
 /** The most settlements one slot has under way: it waits for the oldest before it takes another task. */
 export const maxSettlingPerSlot = 32;
@@ -110,8 +117,10 @@ export class WorkerLoop {
     unsettled: 0,
   };
   private readonly running = new Set<Job>();
+  /** Settlements being written, across the slots. */
+  private settlingCount = 0;
   private consecutiveFailures = 0;
-  /** Aborted when a job settles while a slot is idle, so that idle slots look at the queue again at once. */
+  /** Aborted for idle slots when they should look at the queue again at once (`countWritten`). */
   private jobSettled = new AbortController();
   private idleSlots = 0;
   /** A backend failure that retrying cannot mend; `run()` rejects with it. */
@@ -166,6 +175,7 @@ export class WorkerLoop {
         // A stop that came while the lease was in flight: the job is released untouched.
         if (this.broker.phase !== 'running') job.cancel();
         this.running.add(job);
+        this.settlingCount += 1;
         const written = job.execute().then(
           (settlement) => this.countWritten(settlement),
           (err: unknown) => this.fail(err),
@@ -184,7 +194,7 @@ export class WorkerLoop {
   private async nextJob(idleMs: number): Promise<Job | 'drained' | undefined> {
     try {
       const job = await this.parts.lease();
-      if (job === undefined && (await this.parts.isDrained())) return 'drained';
+      if (job === undefined && (await this.parts.isDrained(this.running.size + this.settlingCount))) return 'drained';
       return job;
     } catch (err) {
       if (isPermanentBackendError(err)) {
@@ -226,11 +236,15 @@ export class WorkerLoop {
 
   /** A settlement was written (or could not be: `unsettled`). */
   private countWritten(settlement: Settlement): void {
+    this.settlingCount -= 1;
     this.stats[statOf[settlement]] += 1;
     if (isFailure(settlement)) this.stats.failed += 1;
-    // A message may have gone back to the queue: wake idle slots. Aborting
-    // costs a DOMException: only when a slot is waiting to be woken.
-    if (this.idleSlots > 0) {
+    // Wake idle slots when a message may have gone back to the queue, or when
+    // this worker holds no more (the queue may be drained now); a task that
+    // left the queue changes neither. Aborting costs a DOMException: only
+    // when a slot is waiting to be woken.
+    const holdsNone = this.running.size === 0 && this.settlingCount === 0;
+    if (this.idleSlots > 0 && (holdsNone || !leavesQueue.has(settlement))) {
       this.jobSettled.abort();
       this.jobSettled = new AbortController();
     }

@@ -80,14 +80,15 @@ export function queueParts(queue: JobQueue, processor: Processor, settings: Queu
       const held = await leases.next();
       return held && new TaskExecution(held, context);
     },
-    async isDrained(): Promise<boolean> {
+    async isDrained(held: number): Promise<boolean> {
       switch (options.whenIdle) {
         case 'exit':
           return true;
         case 'poll':
           return false;
         case 'wait-for-leased':
-          return (await queueSize()) === 0;
+          // A message this worker holds is still in the queue: no need to ask.
+          return held === 0 && (await queueSize()) === 0;
       }
     },
     mayLeaseMore: () => leases.claimed < options.maxTasks,

@@ -143,14 +143,17 @@ describe('lease buffer', () => {
     });
   });
 
-  it('sends several lease calls at once when the slots wait for more than one call brings', async () => {
+  it('slots that ask at once share lease calls, several in flight when they need more than one call brings', async () => {
     await withBuffer({}, async (queue, leases, taken) => {
       // A batch limit as small as 4 (Azure's is 32), so that 10 waiting slots need three calls.
       Object.defineProperty(queue, 'capabilities', { value: { ...queue.capabilities, maxLeaseBatch: 4 } });
       let inFlight = 0;
       let peak = 0;
+      /** What each lease call asked for. */
+      const asked: number[] = [];
       const lease = queue.lease.bind(queue);
       queue.lease = async (max, visibilityMs) => {
+        asked.push(max);
         inFlight += 1;
         peak = Math.max(peak, inFlight);
         try {
@@ -164,6 +167,7 @@ describe('lease buffer', () => {
         assert.ok(lease, 'every waiting slot gets a lease');
         taken.push(lease);
       }
+      assert.deepEqual(asked, [4, 4, 2], 'the ten slots share three calls');
       assert.ok(peak >= 3, `at most ${peak} lease call(s) in flight at once`);
       await leases.close();
       assert.equal(await visible(queue), TASKS - taken.length);
@@ -174,9 +178,12 @@ describe('lease buffer', () => {
     /** How many messages each lease call got. */
     const leaseCalls: number[] = [];
     let running = true;
+    /** The next lease call brings a stop with it, while it is in flight. */
+    let stopWithNextCall = false;
     await withBuffer({ isRunning: () => running }, async (queue, leases, taken) => {
       const lease = queue.lease.bind(queue);
       queue.lease = async (max, visibilityMs) => {
+        if (stopWithNextCall) running = stopWithNextCall = false;
         const messages = await lease(max, visibilityMs);
         leaseCalls.push(messages.length);
         return messages;
@@ -187,11 +194,10 @@ describe('lease buffer', () => {
           running = true;
           await takeUntilBuffered(queue, leases, taken);
           leases.releaseBuffered();
-          // The buffer is empty: a slot's lease call goes out, for more than the slot (the rate is high)...
-          const pending = leases.next();
-          // ...and a stop comes while it is in flight.
-          running = false;
-          const late = await pending;
+          // The buffer is empty: a slot's lease call goes out, for more than the slot (the rate is high),
+          // and a stop comes while it is in flight.
+          stopWithNextCall = true;
+          const late = await leases.next();
           assert.ok(late, 'the slot that asked gets its lease');
           taken.push(late);
           return (leaseCalls.at(-1) ?? 0) > 1;
