@@ -31,6 +31,8 @@ export function startFleetRecords(
   };
   const unsubscribe = fleet.onError((err, kind) => failed(kind, err));
   const steps: CleanupStep[] = [];
+  // Buffered attempts (remote backends) are written while their failures are still logged.
+  const lastWrites = [(): Promise<void> => fleet.flushHistory()];
   if (options.history && fleet.keepsHistory) {
     const { historyMaxAgeMs: maxAgeMs, historyMaxAttempts: maxAttempts } = options;
     const pruner = new HistoryPruner(fleet, { maxAgeMs, maxAttempts }, options.workerRowRetentionMs, (err) => failed('history', err));
@@ -40,9 +42,12 @@ export function startFleetRecords(
   if (options.workerRowIntervalMs !== 0 && fleet.keepsWorkerRows) {
     const reporter = new WorkerRowReporter(fleet, row, (err) => failed('worker rows', err));
     reporter.start();
-    steps.push({ name: 'worker row', run: () => reporter.stop() });
+    lastWrites.push(() => reporter.stop());
   }
-  // Buffered attempts are written (remote backends) while their failures are still logged.
-  steps.push({ name: 'history', run: () => fleet.flushHistory() }, { name: 'fleet error listener', run: unsubscribe });
+  // The last worker row and the history go at once: on a remote store each is a round trip or more, at the end of every run.
+  steps.push(
+    { name: 'worker row and history', run: () => Promise.all(lastWrites.map((write) => write())) },
+    { name: 'fleet error listener', run: unsubscribe },
+  );
   return steps;
 }
