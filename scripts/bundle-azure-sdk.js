@@ -10,8 +10,16 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // The SDK's CommonJS parts require Node's modules; an ES module has no `require` of its own.
-  banner: { js: "import { createRequire as bundleRequire } from 'node:module';\nconst require = bundleRequire(import.meta.url);" },
+  banner: {
+    js: [
+      '// Bundled by scripts/bundle-azure-sdk.js from @azure/storage-queue, @azure/data-tables and the packages they',
+      '// load (MIT licensed, Copyright (c) Microsoft Corporation and their other authors; their licenses are in',
+      "// node_modules: they stay jobq's dependencies).",
+      // The SDK's CommonJS parts require Node's modules; an ES module has no `require` of its own.
+      "import { createRequire as bundleRequire } from 'node:module';",
+      'const require = bundleRequire(import.meta.url);',
+    ].join('\n'),
+  },
   legalComments: 'eof',
   logLevel: 'warning',
 });

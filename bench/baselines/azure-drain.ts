@@ -7,11 +7,10 @@
  * comes from JOBQ_CONNECTION_STRING.
  *
  * With `history`, it also writes what jobq's history writes for each
- * succeeded task, with the table SDK alone: an attempt entity and a `done`
- * row in the queue's fleet table, gathered for a second (or 100 tasks) and
- * submitted as one transaction per partition, off the drain loops, as
- * src/backends/azure-fleet.ts does. That is the floor of a worker that
- * keeps the history.
+ * succeeded task, with the table SDK alone: an attempt entity in the queue's
+ * fleet table, gathered for a second (or 100 tasks) and submitted as one
+ * transaction, off the drain loops, as src/backends/azure-fleet.ts does.
+ * That is the floor of a worker that keeps the history.
  *
  *   node dist/bench/baselines/azure-drain.js QUEUE LOOPS [history]
  */
@@ -72,11 +71,7 @@ class History {
         },
       ];
     });
-    const done: TransactionAction[] = batch.map((a) => ['upsert', { partitionKey: 'done', rowKey: a.taskId, endedAt: a.endedAt }, 'Replace']);
-    this.writing = this.writing.then(async () => {
-      await this.table.submitTransaction(attempts);
-      await this.table.submitTransaction(done);
-    });
+    this.writing = this.writing.then(() => this.table.submitTransaction(attempts));
     return this.writing;
   }
 }

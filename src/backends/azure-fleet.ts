@@ -2,15 +2,18 @@
  * The Azure backend's fleet records (src/backends/fleet.ts): one Azure Table
  * per queue in the same storage account, named `jq` + the queue's name
  * without hyphens (+ a short hash of the name when it had hyphens, so that
- * `a-b` and `ab` differ). Three kinds of entity share it:
+ * `a-b` and `ab` differ). Two kinds of entity share it:
  *
  *   attempts  PartitionKey `a` + the hour it ended, inverted, and RowKey the
  *             end time, inverted, + worker id + a counter: the service lists
  *             keys in ascending order, so the newest attempts come first and a
- *             time window is a range of partitions.
- *   done      PartitionKey `done`, RowKey the task id: the ids of succeeded
- *             tasks, read whole by `push --skip-done`.
+ *             time window is a range of partitions. `push --skip-done` reads
+ *             the task ids of the succeeded ones.
  *   workers   PartitionKey `worker`, RowKey the worker id: its live row as JSON.
+ *
+ * Until 2026-12-01 each succeeded task also had a row in partition `done`
+ * (RowKey its id), which doubled the entities a worker wrote for what a
+ * filtered read of the attempts gives; rows left there are pruned by age.
  *
  * Attempts are buffered and written every second (or at 100) in entity group
  * transactions of one partition each, off the settle path. A refusal for
@@ -46,12 +49,15 @@ const hourMs = 3_600_000;
 const invertHour = (ms: number): string => String(99_999_999 - Math.floor(ms / hourMs)).padStart(8, '0');
 const invertMs = (ms: number): string => String(9_999_999_999_999 - Math.floor(ms)).padStart(13, '0');
 const attemptPartition = (ms: number): string => `a${invertHour(ms)}`;
+/** Every attempt partition. */
+const attemptRange = "PartitionKey ge 'a' and PartitionKey lt 'b'";
 
 /** An attempt entity's keys: its end's hour and time inverted (newest first), the worker and its counter to tell them apart. Exported for the bench's floor. */
 export function attemptKeys(endedAt: number, workerId: string, counter: number): { partitionKey: string; rowKey: string } {
   return { partitionKey: attemptPartition(endedAt), rowKey: `${invertMs(endedAt)}-${workerId}-${counter}` };
 }
-const DONE = 'done';
+/** Where versions before 2026-12-01 kept the ids of succeeded tasks (see above). */
+const LEGACY_DONE = 'done';
 const WORKER = 'worker';
 const flushDelayMs = 1000;
 const maxTransaction = 100;
@@ -210,17 +216,7 @@ export class AzureHistory implements HistoryStore {
     this.writing = this.writing.then(async () => {
       if (batch.length === 0) return;
       try {
-        const attempts: TransactionAction[] = [];
-        // One `done` row per task id: a transaction may not touch a row twice, and
-        // identical commands share their (deterministic) id.
-        const done = new Map<string, number>();
-        for (const { attempt } of batch) {
-          attempts.push(['create', this.entity(attempt)]);
-          if (attempt.outcome === 'succeeded') done.set(attempt.taskId, Math.max(attempt.endedAt, done.get(attempt.taskId) ?? 0));
-        }
-        const doneRows = [...done].map(([taskId, endedAt]): TransactionAction => ['upsert', { partitionKey: DONE, rowKey: taskId, endedAt }, 'Replace']);
-        // Two partitions, two round trips: at once.
-        await Promise.all([this.table.submit(attempts), this.table.submit(doneRows)]);
+        await this.table.submit(batch.map(({ attempt }): TransactionAction => ['create', this.entity(attempt)]));
         batch.forEach((entry) => entry.done());
       } catch (err) {
         batch.forEach((entry) => entry.failed(err));
@@ -278,10 +274,10 @@ export class AzureHistory implements HistoryStore {
 
   async succeeded(): Promise<Set<string>> {
     const found = new Set<string>();
-    await this.table.list(`PartitionKey eq '${DONE}'`, (entity) => {
-      if (entity.rowKey !== undefined) found.add(entity.rowKey);
+    await this.table.list<{ taskId: string }>(`${attemptRange} and outcome eq 'succeeded'`, (entity) => {
+      found.add(entity.taskId);
       return true;
-    }, ['RowKey']);
+    }, ['taskId']);
     return found;
   }
 
@@ -289,10 +285,10 @@ export class AzureHistory implements HistoryStore {
     if (this.table.off) return 0;
     const cutoff = Date.now() - policy.maxAgeMs;
     // Whole hours older than the cutoff's hour (so an attempt may outlive its
-    // age by up to an hour); the done ids older than the cutoff go along
-    // uncounted (they are one per succeeded attempt).
+    // age by up to an hour); an earlier version's done rows older than the
+    // cutoff go along uncounted.
     let deleted = await this.table.deleteWhere(`PartitionKey gt ${quote(attemptPartition(cutoff))} and PartitionKey lt 'b'`, batch);
-    if (deleted < batch) await this.table.deleteWhere(`PartitionKey eq '${DONE}' and endedAt lt ${cutoff}`, batch - deleted);
+    if (deleted < batch) await this.table.deleteWhere(`PartitionKey eq '${LEGACY_DONE}' and endedAt lt ${cutoff}`, batch - deleted);
     const trusted =
       this.counted !== undefined &&
       Date.now() - this.counted.at < countCheckIntervalMs &&
@@ -305,7 +301,7 @@ export class AzureHistory implements HistoryStore {
   private async pruneBeyondCount(maxAttempts: number, max: number): Promise<number> {
     let seen = 0;
     const extra: TransactionAction[] = [];
-    await this.table.list("PartitionKey ge 'a' and PartitionKey lt 'b'", (entity) => {
+    await this.table.list(attemptRange, (entity) => {
       seen += 1;
       if (seen > maxAttempts) extra.push(deleteOf(entity));
       return extra.length < max;
