@@ -29,7 +29,7 @@ export interface RunWorkerOptions extends Omit<WorkerOptions, 'closeProcessor'> 
  *
  * The queue may still be opening: the processor is made meanwhile, so that
  * function threads boot on another core while the main thread loads the
- * storage SDK (~200 ms for Azure's). Its failure comes first, as when it
+ * storage SDK and opens the queue. Its failure comes first, as when it
  * was opened before.
  */
 export async function runWorker(queue: JobQueue | Promise<JobQueue>, options: RunWorkerOptions = {}): Promise<WorkerResult> {

@@ -241,7 +241,7 @@ export class AzureHistory implements HistoryStore {
   }
 
   async query(filter: HistoryFilter): Promise<AttemptRecord[]> {
-    const parts = ["PartitionKey ge 'a'", "PartitionKey lt 'b'"];
+    const parts = [attemptRange];
     if (filter.since !== undefined) {
       parts.push(`PartitionKey le ${quote(attemptPartition(filter.since))}`, `endedAt ge ${filter.since}`);
     }

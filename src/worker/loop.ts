@@ -117,8 +117,8 @@ export class WorkerLoop {
     unsettled: 0,
   };
   private readonly running = new Set<Job>();
-  /** Settlements being written, across the slots. */
-  private settlingCount = 0;
+  /** Jobs whose settlement is not written yet, running ones included: their messages are still in the queue. */
+  private unwritten = 0;
   private consecutiveFailures = 0;
   /** Aborted for idle slots when they should look at the queue again at once (`countWritten`). */
   private jobSettled = new AbortController();
@@ -175,10 +175,13 @@ export class WorkerLoop {
         // A stop that came while the lease was in flight: the job is released untouched.
         if (this.broker.phase !== 'running') job.cancel();
         this.running.add(job);
-        this.settlingCount += 1;
+        this.unwritten += 1;
         const written = job.execute().then(
           (settlement) => this.countWritten(settlement),
-          (err: unknown) => this.fail(err),
+          (err: unknown) => {
+            this.unwritten -= 1;
+            this.fail(err);
+          },
         );
         this.countDecided(await job.decided);
         this.running.delete(job);
@@ -194,7 +197,7 @@ export class WorkerLoop {
   private async nextJob(idleMs: number): Promise<Job | 'drained' | undefined> {
     try {
       const job = await this.parts.lease();
-      if (job === undefined && (await this.parts.isDrained(this.running.size + this.settlingCount))) return 'drained';
+      if (job === undefined && (await this.parts.isDrained(this.unwritten))) return 'drained';
       return job;
     } catch (err) {
       if (isPermanentBackendError(err)) {
@@ -236,15 +239,14 @@ export class WorkerLoop {
 
   /** A settlement was written (or could not be: `unsettled`). */
   private countWritten(settlement: Settlement): void {
-    this.settlingCount -= 1;
+    this.unwritten -= 1;
     this.stats[statOf[settlement]] += 1;
     if (isFailure(settlement)) this.stats.failed += 1;
     // Wake idle slots when a message may have gone back to the queue, or when
     // this worker holds no more (the queue may be drained now); a task that
     // left the queue changes neither. Aborting costs a DOMException: only
     // when a slot is waiting to be woken.
-    const holdsNone = this.running.size === 0 && this.settlingCount === 0;
-    if (this.idleSlots > 0 && (holdsNone || !leavesQueue.has(settlement))) {
+    if (this.idleSlots > 0 && (this.unwritten === 0 || !leavesQueue.has(settlement))) {
       this.jobSettled.abort();
       this.jobSettled = new AbortController();
     }

@@ -4,7 +4,8 @@
  * push of 1,000 tasks, a worker run of 600 of them (through the API, which
  * can stop after N tasks, on the same store), then the same push
  * with --skip-done --skip-queued; and the same options through `pushTasks`.
- * On local/ and on PostgreSQL.
+ * On local/ and on PostgreSQL; --skip-done alone on Azurite (an Azure queue
+ * cannot be read whole, so --skip-queued is refused there).
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { pushTasks } from '../../src/api/push.js';
 import { runWorker } from '../../src/api/run.js';
 import { shellTaskKwargs } from '../../src/push.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
+import { startAzurite } from '../helpers/azurite.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { testDatabase } from '../helpers/postgres.js';
 
@@ -123,3 +125,24 @@ function pushSkipSuite(label: string, prefix: string, extraEnv: () => NodeJS.Pro
 
 pushSkipSuite('local/', 'local', () => ({}));
 pushSkipSuite('PostgreSQL', 'pg', () => ({ JOBQ_DATABASE_URL: db.url }), db.skip);
+
+describe('push --skip-done on Azurite (CLI): the succeeded attempts of the history are skipped', () => {
+  const home = tempHome();
+  after(() => home.cleanup());
+
+  it('after a worker ran 6 tasks, the same 6 and 3 new ones enqueue only the new ones', async () => {
+    const azurite = await startAzurite();
+    try {
+      const env = { ...home.env, JOBQ_CONNECTION_STRING: azurite.connectionString };
+      const ran = lines.slice(0, 6).join('\n') + '\n';
+      assert.equal((await runCli(['x/skipdone', 'push'], { env, input: ran })).code, 0);
+      const worker = await runCli(['x/skipdone', 'worker', '-n', '2'], { env });
+      assert.match(worker.stderr, /6 succeeded, 0 failed/);
+      const again = await runCli(['x/skipdone', 'push', '--skip-done'], { env, input: lines.slice(0, 9).join('\n') + '\n' });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /enqueued 3 task\(s\) to skipdone \(skipped 6 done\)/);
+    } finally {
+      await azurite.stop();
+    }
+  });
+});
